@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { MetadataStore } from './meta/metadata-store.ts';
+import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
+import type { OciContext } from './oci/context.ts';
+import { ociPlugin } from './oci/router.ts';
+import { healthRoutes, type Readiness } from './ops/health.ts';
+import { UploadService } from './registry/uploads.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import { FsBlobStore } from './storage/fs-blob-store.ts';
+
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly meta: MetadataStore;
+  readonly store: BlobStore;
+  readonly readiness: Readiness;
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the stores. */
+  close(): Promise<void>;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the registry on the embedded default backends (filesystem blobs, SQLite metadata). */
+export async function createServer(config: Config, options: { logger?: boolean } = {}): Promise<Server> {
+  const meta = new SqliteMetadataStore({ path: join(config.dataDir, 'metadata.db'), synchronous: config.sqliteSynchronous });
+  await meta.migrate();
+  const store = new FsBlobStore(config.dataDir);
+  await store.init();
+  return assemble(config, meta, store, options);
+}
+
+export async function assemble(config: Config, meta: MetadataStore, store: BlobStore, options: { logger?: boolean } = {}): Promise<Server> {
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // Credentials never reach a log line, whatever a later change logs.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.password', '*.secret'], censor: '[redacted]' },
+          },
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    // Management JSON bodies are small; blob and manifest bodies are streamed by their routes.
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: false,
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('X-Request-Id', req.id);
+  });
+  // One line per request, written when it completes.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  const uploads = new UploadService(meta, store, { maxBlobBytes: config.maxBlobBytes });
+  const ctx: OciContext = {
+    meta,
+    store,
+    uploads,
+    limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize },
+  };
+  const readiness: Readiness = {
+    accepting: true,
+    check: async () => {
+      await meta.getRepository('');
+    },
+  };
+
+  await app.register(healthRoutes, readiness);
+  await app.register(async (scope) => ociPlugin(scope, ctx));
+
+  // Monolithic uploads interrupted by a crash leave files no session owns.
+  const swept = await uploads.sweepOrphans(new Date());
+  if (swept > 0) app.log.info({ swept }, 'removed orphaned upload files');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      readiness.accepting = false;
+      const timeout = config.shutdownTimeoutSeconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        app.close(),
+        new Promise<void>((resolveTimeout) => {
+          timer = setTimeout(() => {
+            app.log.warn({ timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closing remaining connections; their uploads stay resumable');
+            app.server.closeAllConnections();
+            resolveTimeout();
+          }, timeout);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+      await meta.close();
+    })();
+    return closing;
+  };
+  return { app, meta, store, readiness, close };
+}

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface Config {
+  /** host:port to listen on. */
+  listen: { host: string; port: number };
+  dataDir: string;
+  maxManifestBytes: number;
+  maxBlobBytes: number;
+  maxPageSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  shutdownTimeoutSeconds: number;
+}
+
+type Source = 'default' | 'file' | 'env' | 'flag';
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly env: string;
+  readonly flag: string;
+  readonly description: string;
+  readonly parse: (raw: unknown) => Config[K];
+  readonly show: (value: Config[K]) => string;
+}
+
+export class ConfigError extends Error {}
+
+const sizeUnits: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
+
+function size(field: string, min: number, max: number) {
+  return (raw: unknown): number => {
+    const text = String(raw).trim().toLowerCase();
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
+    const unit = m ? sizeUnits[m[2] ?? ''] : undefined;
+    if (!m || unit === undefined) throw new ConfigError(`${field}: "${String(raw)}" is not a size (examples: 4194304, 4MiB, 10GiB)`);
+    const value = Math.floor(Number(m[1]) * unit);
+    if (value < min || value > max) throw new ConfigError(`${field}: ${value} is outside ${min}..${max}`);
+    return value;
+  };
+}
+
+function integer(field: string, min: number, max: number) {
+  return (raw: unknown): number => {
+    const value = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${field}: "${String(raw)}" must be an integer in ${min}..${max}`);
+    return value;
+  };
+}
+
+function oneOf<T extends string>(field: string, values: readonly T[]) {
+  return (raw: unknown): T => {
+    const v = String(raw);
+    if (!(values as readonly string[]).includes(v)) throw new ConfigError(`${field}: "${v}" must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+function listenAddress(raw: unknown): Config['listen'] {
+  const text = String(raw).trim();
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`listen: "${text}" must be host:port (for example 127.0.0.1:5000 or [::1]:5000)`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+const settings: { [K in keyof Config]: Setting<K> } = {
+  listen: {
+    key: 'listen',
+    env: 'BERTH_LISTEN',
+    flag: 'listen',
+    description: 'address and port to serve on',
+    parse: listenAddress,
+    show: (v) => (v.host.includes(':') ? `[${v.host}]:${v.port}` : `${v.host}:${v.port}`),
+  },
+  dataDir: {
+    key: 'dataDir',
+    env: 'BERTH_DATA_DIR',
+    flag: 'data-dir',
+    description: 'directory for blobs, uploads and the SQLite database',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (text === '') throw new ConfigError('dataDir: must not be empty');
+      return resolve(text);
+    },
+    show: (v) => v,
+  },
+  maxManifestBytes: {
+    key: 'maxManifestBytes',
+    env: 'BERTH_MAX_MANIFEST_BYTES',
+    flag: 'max-manifest-bytes',
+    description: 'largest manifest accepted (413 above it)',
+    parse: size('maxManifestBytes', 1024, 64 * 1024 ** 2),
+    show: String,
+  },
+  maxBlobBytes: {
+    key: 'maxBlobBytes',
+    env: 'BERTH_MAX_BLOB_BYTES',
+    flag: 'max-blob-bytes',
+    description: 'largest blob accepted (413 above it)',
+    parse: size('maxBlobBytes', 1024, 2 ** 52),
+    show: String,
+  },
+  maxPageSize: {
+    key: 'maxPageSize',
+    env: 'BERTH_MAX_PAGE_SIZE',
+    flag: 'max-page-size',
+    description: 'most entries in one page of tags, repositories or referrers',
+    parse: integer('maxPageSize', 1, 100_000),
+    show: String,
+  },
+  logLevel: {
+    key: 'logLevel',
+    env: 'BERTH_LOG_LEVEL',
+    flag: 'log-level',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    parse: oneOf('logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    show: String,
+  },
+  sqliteSynchronous: {
+    key: 'sqliteSynchronous',
+    env: 'BERTH_SQLITE_SYNCHRONOUS',
+    flag: 'sqlite-synchronous',
+    description: 'FULL survives power loss; NORMAL survives a process crash and commits faster',
+    parse: oneOf('sqliteSynchronous', ['FULL', 'NORMAL'] as const),
+    show: String,
+  },
+  shutdownTimeoutSeconds: {
+    key: 'shutdownTimeoutSeconds',
+    env: 'BERTH_SHUTDOWN_TIMEOUT_SECONDS',
+    flag: 'shutdown-timeout-seconds',
+    description: 'how long SIGTERM waits for in-flight requests',
+    parse: integer('shutdownTimeoutSeconds', 0, 3600),
+    show: String,
+  },
+};
+
+export const defaults: Config = {
+  listen: { host: '127.0.0.1', port: 5000 },
+  dataDir: resolve('data'),
+  maxManifestBytes: 4 * 1024 ** 2,
+  maxBlobBytes: 64 * 1024 ** 3,
+  maxPageSize: 1000,
+  logLevel: 'info',
+  sqliteSynchronous: 'FULL',
+  shutdownTimeoutSeconds: 30,
+};
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly sources: Record<keyof Config, Source>;
+  readonly file: string | undefined;
+}
+
+/**
+ * Effective configuration: defaults, then a JSON file (--config or BERTH_CONFIG), then
+ * BERTH_* environment variables, then flags. Unknown keys and bad values fail with the field named.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): LoadedConfig {
+  const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
+  for (const s of Object.values(settings)) options[s.flag] = { type: 'string' };
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${usage()}`);
+  }
+
+  const config: Config = structuredClone(defaults);
+  const sources = Object.fromEntries(Object.keys(settings).map((k) => [k, 'default'])) as Record<keyof Config, Source>;
+  const file = values.config ?? env.BERTH_CONFIG;
+  const assign = <K extends keyof Config>(key: K, raw: unknown, source: Source, origin: string): void => {
+    try {
+      config[key] = settings[key].parse(raw);
+    } catch (err) {
+      throw new ConfigError(`${origin}: ${(err as Error).message}`);
+    }
+    sources[key] = source;
+  };
+
+  if (file) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(`config file ${file}: must be a JSON object`);
+    for (const [k, v] of Object.entries(doc)) {
+      if (!(k in settings)) throw new ConfigError(`config file ${file}: unknown setting "${k}" (known: ${Object.keys(settings).join(', ')})`);
+      assign(k as keyof Config, v, 'file', `config file ${file}`);
+    }
+  }
+  for (const s of Object.values(settings)) {
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== '') assign(s.key, raw, 'env', s.env);
+  }
+  for (const s of Object.values(settings)) {
+    const raw = values[s.flag];
+    if (raw !== undefined) assign(s.key, raw, 'flag', `--${s.flag}`);
+  }
+  return { config, sources, file };
+}
+
+/** One line per setting with its value and where it came from (nothing here is secret). */
+export function summarize(loaded: LoadedConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of Object.values(settings) as Setting<keyof Config>[]) {
+    out[s.key] = `${s.show(loaded.config[s.key] as never)} (${loaded.sources[s.key]})`;
+  }
+  return out;
+}
+
+export function usage(): string {
+  const lines = ['Usage: berth [--config file.json] [--<setting> value ...]', '', 'Settings (file key / environment variable / flag):'];
+  for (const s of Object.values(settings) as Setting<keyof Config>[]) {
+    lines.push(`  ${s.key} / ${s.env} / --${s.flag}: ${s.description} [default ${s.show(defaults[s.key] as never)}]`);
+  }
+  return lines.join('\n');
+}

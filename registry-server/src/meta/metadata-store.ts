@@ -1,0 +1,110 @@
+// The metadata seam: repositories, blobs known to each repository, manifests with their
+// references, tags and upload sessions. Implementations: SQLite (default), PostgreSQL.
+// Every listing is keyset-paginated: a page costs the same however many rows precede it.
+
+export interface Repository {
+  readonly id: number;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+export interface BlobRecord {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** A reference from a manifest to content it needs (or, for `subject`, content it describes). */
+export interface ManifestReference {
+  readonly digest: string;
+  readonly kind: 'blob' | 'manifest' | 'subject';
+}
+
+export interface ManifestInput {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly artifactType: string | undefined;
+  readonly content: Uint8Array;
+  readonly subject: string | undefined;
+  /** JSON text of the manifest's annotations, when it has any (kept for referrer listings). */
+  readonly annotations: string | undefined;
+  readonly references: readonly ManifestReference[];
+}
+
+export interface ManifestRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly content: Uint8Array;
+}
+
+export interface ReferrerRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly artifactType: string | undefined;
+  readonly size: number;
+  readonly annotations: string | undefined;
+}
+
+export interface UploadSession {
+  readonly id: string;
+  readonly repositoryId: number;
+  /** The algorithm the upload is hashed with while it streams in (sha256 unless asked otherwise). */
+  readonly digestAlgorithm: string;
+  /** Durable length of the upload. */
+  readonly offset: number;
+  readonly createdAt: Date;
+}
+
+export interface Page {
+  /** Return entries strictly after this key. */
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+export type PutManifestResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly missing: readonly string[] };
+
+export interface MetadataStore {
+  /** Applies pending versioned migrations. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  getRepository(name: string): Promise<Repository | undefined>;
+  /** Returns the repository, creating it when absent. */
+  ensureRepository(name: string): Promise<Repository>;
+  listRepositories(page: Page): Promise<string[]>;
+
+  /** A blob linked to the repository (pushed to it or mounted into it). */
+  getRepositoryBlob(repositoryId: number, digest: string): Promise<BlobRecord | undefined>;
+  /** A blob anywhere in the registry. */
+  getBlob(digest: string): Promise<BlobRecord | undefined>;
+  /** Records a published blob and links it to the repository. */
+  putBlob(repositoryId: number, blob: BlobRecord): Promise<void>;
+  /** putBlob and the removal of the upload session that produced it, in one transaction. */
+  completeUpload(uploadId: string, repositoryId: number, blob: BlobRecord): Promise<void>;
+  /** Links an existing blob into a repository (cross-repository mount); false if the blob is unknown. */
+  linkBlob(repositoryId: number, digest: string): Promise<boolean>;
+  unlinkBlob(repositoryId: number, digest: string): Promise<boolean>;
+
+  createUpload(session: { id: string; repositoryId: number; digestAlgorithm: string }): Promise<UploadSession>;
+  getUpload(id: string): Promise<UploadSession | undefined>;
+  /** Moves the durable offset forward; false when the offset was no longer `from` (a concurrent writer). */
+  advanceUpload(id: string, from: number, to: number): Promise<boolean>;
+  deleteUpload(id: string): Promise<boolean>;
+  /** Ids of every live upload session. */
+  listUploadIds(): Promise<Set<string>>;
+
+  /**
+   * Stores a manifest and points `tags` at it, atomically, after checking that every blob and
+   * manifest it references exists in the repository. Subjects need not exist.
+   */
+  putManifest(repositoryId: number, manifest: ManifestInput, tags: readonly string[]): Promise<PutManifestResult>;
+  getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
+  getManifestByTag(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
+  /** Deletes a manifest and every tag pointing at it. */
+  deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
+  deleteTag(repositoryId: number, tag: string): Promise<boolean>;
+  listTags(repositoryId: number, page: Page): Promise<string[]>;
+  /** Manifests in the repository whose subject is `digest`, ordered by digest. */
+  listReferrers(repositoryId: number, subject: string, page: Page, artifactType?: string): Promise<ReferrerRecord[]>;
+}

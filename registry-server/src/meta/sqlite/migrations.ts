@@ -1,0 +1,64 @@
+// Versioned schema for the SQLite store. Append new versions; never edit an applied one.
+export const sqliteMigrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE repositories (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE blobs (
+  digest TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE repository_blobs (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs(digest),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, digest)
+) WITHOUT ROWID;
+CREATE TABLE manifests (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  artifact_type TEXT,
+  size INTEGER NOT NULL,
+  content BLOB NOT NULL,
+  subject TEXT,
+  annotations TEXT,
+  pushed_at INTEGER NOT NULL,
+  UNIQUE (repository_id, digest)
+);
+CREATE INDEX manifests_by_subject ON manifests (repository_id, subject, digest) WHERE subject IS NOT NULL;
+CREATE TABLE manifest_references (
+  repository_id INTEGER NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  PRIMARY KEY (repository_id, manifest_digest, kind, digest),
+  FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX manifest_references_by_target ON manifest_references (repository_id, digest);
+CREATE TABLE tags (
+  repository_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, name),
+  FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX tags_by_manifest ON tags (repository_id, manifest_digest);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  upload_offset INTEGER NOT NULL,
+  digest_algorithm TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+];

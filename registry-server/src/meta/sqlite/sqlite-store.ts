@@ -1,0 +1,269 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type {
+  BlobRecord,
+  ManifestInput,
+  ManifestRecord,
+  MetadataStore,
+  Page,
+  PutManifestResult,
+  ReferrerRecord,
+  Repository,
+  UploadSession,
+} from '../metadata-store.ts';
+import { sqliteMigrations } from './migrations.ts';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteOptions {
+  /** Database file, or ':memory:'. */
+  readonly path: string;
+  /** FULL fsyncs the WAL on every commit (survives power loss); NORMAL survives a process crash. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * MetadataStore on node:sqlite. The driver is synchronous, so each method body runs without
+ * interleaving other JavaScript; explicit transactions group multi-row changes for crash safety.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly db: DatabaseSync;
+  private readonly stmts = new Map<string, StatementSync>();
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new DatabaseSync(options.path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = ${options.synchronous ?? 'FULL'};
+      PRAGMA foreign_keys = ON;
+      PRAGMA busy_timeout = 5000;
+    `);
+  }
+
+  /** Prepared statements are cached by their text. */
+  private q(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+    for (const m of sqliteMigrations) {
+      if (applied.has(m.version)) continue;
+      this.tx(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  async getRepository(name: string): Promise<Repository | undefined> {
+    const r = this.q('SELECT id, name, created_at FROM repositories WHERE name = ?').get(name) as Row | undefined;
+    return r && toRepository(r);
+  }
+
+  async ensureRepository(name: string): Promise<Repository> {
+    this.q('INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Date.now());
+    return toRepository(this.q('SELECT id, name, created_at FROM repositories WHERE name = ?').get(name) as Row);
+  }
+
+  async listRepositories(page: Page): Promise<string[]> {
+    const rows = this.q('SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?').all(page.after ?? '', page.limit) as Row[];
+    return rows.map((r) => r.name as string);
+  }
+
+  async getRepositoryBlob(repositoryId: number, digest: string): Promise<BlobRecord | undefined> {
+    const r = this.q(
+      'SELECT b.digest, b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = ? AND rb.digest = ?',
+    ).get(repositoryId, digest) as Row | undefined;
+    return r && { digest: r.digest as string, size: Number(r.size) };
+  }
+
+  async getBlob(digest: string): Promise<BlobRecord | undefined> {
+    const r = this.q('SELECT digest, size FROM blobs WHERE digest = ?').get(digest) as Row | undefined;
+    return r && { digest: r.digest as string, size: Number(r.size) };
+  }
+
+  async putBlob(repositoryId: number, blob: BlobRecord): Promise<void> {
+    const now = Date.now();
+    this.tx(() => {
+      this.q('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING').run(blob.digest, blob.size, now);
+      this.q('INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, blob.digest, now);
+    });
+  }
+
+  async linkBlob(repositoryId: number, digest: string): Promise<boolean> {
+    const r = this.q(
+      'INSERT INTO repository_blobs (repository_id, digest, created_at) SELECT ?, digest, ? FROM blobs WHERE digest = ? ON CONFLICT DO NOTHING',
+    ).run(repositoryId, Date.now(), digest);
+    if (r.changes > 0) return true;
+    return (await this.getRepositoryBlob(repositoryId, digest)) !== undefined;
+  }
+
+  async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
+    return this.q('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes > 0;
+  }
+
+  async completeUpload(uploadId: string, repositoryId: number, blob: BlobRecord): Promise<void> {
+    const now = Date.now();
+    this.tx(() => {
+      this.q('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING').run(blob.digest, blob.size, now);
+      this.q('INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, blob.digest, now);
+      this.q('DELETE FROM uploads WHERE id = ?').run(uploadId);
+    });
+  }
+
+  async createUpload(session: { id: string; repositoryId: number; digestAlgorithm: string }): Promise<UploadSession> {
+    const now = Date.now();
+    this.q('INSERT INTO uploads (id, repository_id, upload_offset, digest_algorithm, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?)').run(
+      session.id,
+      session.repositoryId,
+      session.digestAlgorithm,
+      now,
+      now,
+    );
+    return { id: session.id, repositoryId: session.repositoryId, digestAlgorithm: session.digestAlgorithm, offset: 0, createdAt: new Date(now) };
+  }
+
+  async getUpload(id: string): Promise<UploadSession | undefined> {
+    const r = this.q('SELECT id, repository_id, upload_offset, digest_algorithm, created_at FROM uploads WHERE id = ?').get(id) as Row | undefined;
+    return (
+      r && {
+        id: r.id as string,
+        repositoryId: Number(r.repository_id),
+        digestAlgorithm: r.digest_algorithm as string,
+        offset: Number(r.upload_offset),
+        createdAt: new Date(Number(r.created_at)),
+      }
+    );
+  }
+
+  async advanceUpload(id: string, from: number, to: number): Promise<boolean> {
+    const r = this.q('UPDATE uploads SET upload_offset = ?, updated_at = ? WHERE id = ? AND upload_offset = ?').run(to, Date.now(), id, from);
+    return r.changes > 0;
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    return this.q('DELETE FROM uploads WHERE id = ?').run(id).changes > 0;
+  }
+
+  async listUploadIds(): Promise<Set<string>> {
+    return new Set((this.q('SELECT id FROM uploads').all() as Row[]).map((r) => r.id as string));
+  }
+
+  async putManifest(repositoryId: number, m: ManifestInput, tags: readonly string[]): Promise<PutManifestResult> {
+    const now = Date.now();
+    return this.tx((): PutManifestResult => {
+      const missing: string[] = [];
+      for (const ref of m.references) {
+        if (ref.kind === 'subject') continue;
+        const found =
+          ref.kind === 'blob'
+            ? this.q('SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?').get(repositoryId, ref.digest)
+            : this.q('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, ref.digest);
+        if (!found) missing.push(ref.digest);
+      }
+      if (missing.length > 0) return { ok: false, missing };
+      const inserted = this.q(
+        `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, content, subject, annotations, pushed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`,
+      ).run(repositoryId, m.digest, m.mediaType, m.artifactType ?? null, m.content.byteLength, m.content, m.subject ?? null, m.annotations ?? null, now);
+      if (inserted.changes > 0) {
+        const ins = this.q('INSERT INTO manifest_references (repository_id, manifest_digest, digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+        for (const ref of m.references) ins.run(repositoryId, m.digest, ref.digest, ref.kind);
+      }
+      const tag = this.q(
+        `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
+      );
+      for (const t of tags) tag.run(repositoryId, t, m.digest, now);
+      return { ok: true };
+    });
+  }
+
+  async getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined> {
+    const r = this.q('SELECT digest, media_type, content FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest) as
+      | Row
+      | undefined;
+    return r && toManifest(r);
+  }
+
+  async getManifestByTag(repositoryId: number, tag: string): Promise<ManifestRecord | undefined> {
+    const r = this.q(
+      `SELECT m.digest, m.media_type, m.content FROM tags t
+       JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
+       WHERE t.repository_id = ? AND t.name = ?`,
+    ).get(repositoryId, tag) as Row | undefined;
+    return r && toManifest(r);
+  }
+
+  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+    // Tags and references go with it through ON DELETE CASCADE.
+    return this.q('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes > 0;
+  }
+
+  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
+    return this.q('DELETE FROM tags WHERE repository_id = ? AND name = ?').run(repositoryId, tag).changes > 0;
+  }
+
+  async listTags(repositoryId: number, page: Page): Promise<string[]> {
+    const rows = this.q('SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?').all(
+      repositoryId,
+      page.after ?? '',
+      page.limit,
+    ) as Row[];
+    return rows.map((r) => r.name as string);
+  }
+
+  async listReferrers(repositoryId: number, subject: string, page: Page, artifactType?: string): Promise<ReferrerRecord[]> {
+    const rows = (
+      artifactType === undefined
+        ? this.q(
+            `SELECT digest, media_type, artifact_type, size, annotations FROM manifests
+             WHERE repository_id = ? AND subject = ? AND digest > ? ORDER BY digest LIMIT ?`,
+          ).all(repositoryId, subject, page.after ?? '', page.limit)
+        : this.q(
+            `SELECT digest, media_type, artifact_type, size, annotations FROM manifests
+             WHERE repository_id = ? AND subject = ? AND digest > ? AND artifact_type = ? ORDER BY digest LIMIT ?`,
+          ).all(repositoryId, subject, page.after ?? '', artifactType, page.limit)
+    ) as Row[];
+    return rows.map((r) => ({
+      digest: r.digest as string,
+      mediaType: r.media_type as string,
+      artifactType: (r.artifact_type as string | null) ?? undefined,
+      size: Number(r.size),
+      annotations: (r.annotations as string | null) ?? undefined,
+    }));
+  }
+}
+
+function toRepository(r: Row): Repository {
+  return { id: Number(r.id), name: r.name as string, createdAt: new Date(Number(r.created_at)) };
+}
+
+function toManifest(r: Row): ManifestRecord {
+  return { digest: r.digest as string, mediaType: r.media_type as string, content: r.content as Uint8Array };
+}

@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { MetadataStore, Repository } from '../meta/metadata-store.ts';
+import { RegistryError } from '../errors.ts';
+import type { UploadService } from '../registry/uploads.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+
+export interface OciLimits {
+  readonly maxManifestBytes: number;
+  /** Largest page of tags, repositories or referrers served at once; also the default page. */
+  readonly maxPageSize: number;
+}
+
+/** What the distribution routes need; built once per server. */
+export interface OciContext {
+  readonly meta: MetadataStore;
+  readonly store: BlobStore;
+  readonly uploads: UploadService;
+  readonly limits: OciLimits;
+}
+
+/** Path parts captured by the router. */
+export interface RouteMatch {
+  readonly name: string;
+  readonly reference: string;
+}
+
+export type OciHandler = (req: FastifyRequest, reply: FastifyReply, match: RouteMatch, ctx: OciContext) => Promise<unknown>;
+
+export async function requireRepository(ctx: OciContext, name: string): Promise<Repository> {
+  const repo = await ctx.meta.getRepository(name);
+  if (!repo) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name } });
+  return repo;
+}
+
+/** The repository a push writes to; created by its first push. */
+export async function repositoryForPush(ctx: OciContext, name: string): Promise<Repository> {
+  return ctx.meta.ensureRepository(name);
+}
+
+export function queryString(req: FastifyRequest, key: string): string | undefined {
+  const v = (req.query as Record<string, string | string[] | undefined>)[key];
+  if (Array.isArray(v)) {
+    if (v.length > 1) throw new RegistryError('UNSUPPORTED', `query parameter ${key} given more than once`, { status: 400, detail: { parameter: key } });
+    return v[0];
+  }
+  return v;
+}
+
+export function queryStrings(req: FastifyRequest, key: string): string[] {
+  const v = (req.query as Record<string, string | string[] | undefined>)[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** True when the request carries a body (a length above zero, or chunked transfer encoding). */
+export function hasBody(req: FastifyRequest): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return len !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}

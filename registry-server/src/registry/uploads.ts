@@ -1,0 +1,238 @@
+import { randomUUID, type Hash } from 'node:crypto';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { newHash, type Digest, type DigestAlgorithm } from '../digest.ts';
+import { RegistryError } from '../errors.ts';
+import type { BlobRecord, MetadataStore, Repository, UploadSession } from '../meta/metadata-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { BlobNotFoundError } from '../storage/blob-store.ts';
+import { HashingTap } from './hashing-tap.ts';
+
+export interface UploadLimits {
+  readonly maxBlobBytes: number;
+}
+
+/** An inclusive byte range a chunk claims to cover (from Content-Range). */
+export interface ChunkRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+interface CachedHash {
+  readonly hash: Hash;
+  readonly algorithm: DigestAlgorithm;
+  readonly offset: number;
+}
+
+// How many in-progress hash states to keep; others are rebuilt from storage on demand.
+const maxCachedHashes = 4096;
+
+/**
+ * Blob upload sessions: start, append chunks, finish with digest verification, cancel, and
+ * single-request (monolithic) uploads. The durable state is the metadata row's offset plus the
+ * stored bytes; the running hash is a cache that is rebuilt from storage after a restart or on
+ * another replica.
+ */
+export class UploadService {
+  private readonly hashes = new Map<string, CachedHash>();
+  private readonly busy = new Set<string>();
+  private readonly meta: MetadataStore;
+  private readonly store: BlobStore;
+  private readonly limits: UploadLimits;
+
+  constructor(meta: MetadataStore, store: BlobStore, limits: UploadLimits) {
+    this.meta = meta;
+    this.store = store;
+    this.limits = limits;
+  }
+
+  async start(repository: Repository, algorithm: DigestAlgorithm): Promise<UploadSession> {
+    const id = randomUUID();
+    await this.store.createUpload(id);
+    try {
+      return await this.meta.createUpload({ id, repositoryId: repository.id, digestAlgorithm: algorithm });
+    } catch (err) {
+      await this.store.deleteUpload(id);
+      throw err;
+    }
+  }
+
+  /** The session, if it exists and belongs to `repository`. */
+  async find(repository: Repository, id: string): Promise<UploadSession> {
+    const session = /^[0-9a-f-]{36}$/.test(id) ? await this.meta.getUpload(id) : undefined;
+    if (!session || session.repositoryId !== repository.id) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id.slice(0, 100) } });
+    }
+    return session;
+  }
+
+  /** Appends one chunk; returns the new durable length. */
+  async append(session: UploadSession, data: Readable, range?: ChunkRange): Promise<number> {
+    return this.exclusive(session, async () => this.appendLocked(session, data, range));
+  }
+
+  /** Closes the session: appends an optional final chunk, verifies the digest and publishes the blob. */
+  async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange): Promise<BlobRecord> {
+    return this.exclusive(session, async () => {
+      const length = data ? await this.appendLocked(session, data, range) : session.offset;
+      const actual = await this.digestOf(session.id, length, digest.algorithm);
+      if (actual !== digest.value) {
+        throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+          detail: { expected: digest.value, computed: actual },
+        });
+      }
+      const blob = { digest: digest.value, size: length };
+      await this.publish(session.id, blob);
+      await this.meta.completeUpload(session.id, session.repositoryId, blob);
+      this.hashes.delete(session.id);
+      return blob;
+    });
+  }
+
+  async cancel(session: UploadSession): Promise<void> {
+    await this.meta.deleteUpload(session.id);
+    this.hashes.delete(session.id);
+    await this.store.deleteUpload(session.id);
+  }
+
+  /** A whole blob in one request (POST ?digest=), with no session row. */
+  async monolithic(repository: Repository, digest: Digest, data: Readable): Promise<BlobRecord> {
+    const id = `m-${randomUUID()}`;
+    await this.store.createUpload(id);
+    try {
+      const hash = newHash(digest.algorithm);
+      const tap = this.tap(hash, 0);
+      const length = await this.store.appendUpload(id, 0, through(data, tap));
+      const actual = `${digest.algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest.value) {
+        throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+          detail: { expected: digest.value, computed: actual },
+        });
+      }
+      const blob = { digest: digest.value, size: length };
+      await this.publish(id, blob);
+      await this.meta.putBlob(repository.id, blob);
+      return blob;
+    } catch (err) {
+      await this.store.deleteUpload(id);
+      throw err;
+    }
+  }
+
+  /** Cross-repository mount: links an existing blob of `from` into `repository`. */
+  async mount(repository: Repository, from: Repository, digest: string): Promise<BlobRecord | undefined> {
+    const blob = await this.meta.getRepositoryBlob(from.id, digest);
+    if (!blob) return undefined;
+    return (await this.meta.linkBlob(repository.id, digest)) ? blob : undefined;
+  }
+
+  /** Removes stored uploads that no session owns (left by a crash during a monolithic upload). */
+  async sweepOrphans(olderThan: Date): Promise<number> {
+    const live = await this.meta.listUploadIds();
+    let removed = 0;
+    for await (const u of this.store.listUploads()) {
+      if (!live.has(u.id) && u.modified < olderThan) {
+        await this.store.deleteUpload(u.id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private async appendLocked(session: UploadSession, data: Readable, range?: ChunkRange): Promise<number> {
+    const current = await this.meta.getUpload(session.id);
+    if (!current) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+    const offset = current.offset;
+    if (range && range.start !== offset) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start} but the upload has ${offset} bytes`, {
+        status: 416,
+        headers: rangeHeaders(offset),
+      });
+    }
+    const algorithm = current.digestAlgorithm as DigestAlgorithm;
+    const hash = await this.hashAt(session.id, offset, algorithm);
+    this.hashes.delete(session.id); // until this append is durable, the cached state is unknown
+    const tap = this.tap(hash, offset);
+    let length: number;
+    try {
+      length = await this.store.appendUpload(session.id, offset, through(data, tap));
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+      throw err;
+    }
+    if (range && length - offset !== range.end - range.start + 1) {
+      throw new RegistryError('SIZE_INVALID', `chunk carried ${length - offset} bytes but Content-Range announced ${range.end - range.start + 1}`, {
+        headers: rangeHeaders(offset),
+      });
+    }
+    if (!(await this.meta.advanceUpload(session.id, offset, length))) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by a concurrent request', { status: 416 });
+    }
+    this.remember(session.id, { hash, algorithm, offset: length });
+    return length;
+  }
+
+  private tap(hash: Hash, offset: number): HashingTap {
+    const max = this.limits.maxBlobBytes;
+    return new HashingTap(hash, max - offset, () => new RegistryError('SIZE_INVALID', `blob exceeds the ${max}-byte limit`, { status: 413 }));
+  }
+
+  /** A hash over the first `offset` bytes of an upload, from cache or rebuilt from storage. */
+  private async hashAt(id: string, offset: number, algorithm: DigestAlgorithm): Promise<Hash> {
+    const cached = this.hashes.get(id);
+    if (cached && cached.offset === offset && cached.algorithm === algorithm) return cached.hash;
+    const hash = newHash(algorithm);
+    if (offset > 0) {
+      const stream = await this.store.readUpload(id, offset);
+      await pipeline(stream, async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) hash.update(chunk);
+      });
+    }
+    return hash;
+  }
+
+  private async digestOf(id: string, length: number, algorithm: DigestAlgorithm): Promise<string> {
+    const hash = await this.hashAt(id, length, algorithm);
+    return `${algorithm}:${hash.copy().digest('hex')}`;
+  }
+
+  private async publish(uploadId: string, blob: BlobRecord): Promise<void> {
+    // Content already stored under this digest: keep it and drop the duplicate upload.
+    if ((await this.meta.getBlob(blob.digest)) && (await this.store.stat(blob.digest))?.size === blob.size) {
+      await this.store.deleteUpload(uploadId);
+      return;
+    }
+    await this.store.commitUpload(uploadId, blob.size, blob.digest);
+  }
+
+  private remember(id: string, entry: CachedHash): void {
+    if (this.hashes.size >= maxCachedHashes) {
+      const oldest = this.hashes.keys().next();
+      if (!oldest.done) this.hashes.delete(oldest.value);
+    }
+    this.hashes.set(id, entry);
+  }
+
+  private async exclusive<T>(session: UploadSession, fn: () => Promise<T>): Promise<T> {
+    if (this.busy.has(session.id)) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', { status: 416 });
+    }
+    this.busy.add(session.id);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(session.id);
+    }
+  }
+}
+
+/** Pipes `data` into `tap` so that an error on either side (a client that hangs up) reaches the reader. */
+function through(data: Readable, tap: HashingTap): Readable {
+  streamPipeline(data, tap, () => {});
+  return tap;
+}
+
+/** The Range header distribution clients expect: "0-<last byte>", and "0-0" for an empty upload. */
+export function rangeHeaders(length: number): Record<string, string> {
+  return { Range: `0-${Math.max(0, length - 1)}` };
+}
