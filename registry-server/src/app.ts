@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { RegistryError } from './errors.ts';
 import type { MetadataStore } from './meta/metadata-store.ts';
 import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
 import type { OciContext } from './oci/context.ts';
@@ -49,12 +50,23 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     },
     // Management JSON bodies are small; blob and manifest bodies are streamed by their routes.
     bodyLimit: 1024 * 1024,
-    forceCloseConnections: false,
+    // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
 
+  const readiness: Readiness = {
+    accepting: true,
+    check: async () => {
+      await meta.getRepository('');
+    },
+  };
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
+  });
+  // While shutting down, connections close after their current response instead of idling.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!readiness.accepting) reply.header('Connection', 'close');
   });
   // One line per request, written when it completes.
   app.addHook('onResponse', async (req, reply) => {
@@ -68,13 +80,11 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     uploads,
     limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize },
   };
-  const readiness: Readiness = {
-    accepting: true,
-    check: async () => {
-      await meta.getRepository('');
-    },
-  };
 
+
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.code(404).send(new RegistryError('NAME_UNKNOWN', 'no such endpoint', { detail: { method: req.method, path: req.url.split('?', 1)[0]?.slice(0, 300) } }).toBody()),
+  );
   await app.register(healthRoutes, readiness);
   await app.register(async (scope) => ociPlugin(scope, ctx));
 

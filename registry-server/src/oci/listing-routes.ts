@@ -54,7 +54,8 @@ export async function listReferrers(req: FastifyRequest, reply: FastifyReply, { 
     if (artifactType !== undefined) params.artifactType = artifactType;
     reply.header('Link', nextLink(`/v2/${name}/referrers/${subject}`, params));
   }
-  return reply.send(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests }));
+  // A Buffer keeps Fastify from appending a charset to the media type.
+  return reply.send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests })));
 }
 
 /** Fetches one row past the page to learn whether a next page exists. */

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,21 +50,18 @@ export class FsBlobStore implements BlobStore {
   }
 
   async appendUpload(id: string, offset: number, data: Readable): Promise<number> {
-    let fh: FileHandle;
+    const path = this.uploadPath(id);
     try {
-      fh = await open(this.uploadPath(id), 'r+');
+      await truncate(path, offset);
     } catch (err) {
       throw notFound(err, id);
     }
-    try {
-      await fh.truncate(offset);
-      const out = createWriteStream('', { fd: fh, start: offset, autoClose: false, highWaterMark: ioChunk, flush: false });
-      await pipeline(data, out);
-      await fh.datasync();
-      return offset + out.bytesWritten;
-    } finally {
-      await fh.close();
-    }
+    // The stream batches queued chunks into writev calls while a write is in flight.
+    const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: ioChunk });
+    await pipeline(data, out);
+    // fsync is per file, so a fresh descriptor flushes what the stream wrote.
+    await syncFile(path);
+    return offset + out.bytesWritten;
   }
 
   async readUpload(id: string, length: number): Promise<Readable> {
@@ -145,6 +142,15 @@ export class FsBlobStore implements BlobStore {
     if (this.knownDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     this.knownDirs.add(dir);
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,0 +1,164 @@
+// The MetadataStore conformance suite. Every implementation runs it with a few lines:
+//   metadataStoreConformance('sqlite', async () => ({ meta, cleanup }))
+import { createHash, randomBytes } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import type { ManifestInput, MetadataStore } from '../../src/meta/metadata-store.ts';
+
+export interface MetadataStoreFixture {
+  readonly meta: MetadataStore;
+  cleanup(): Promise<void>;
+}
+
+const digest = (seed: string | Uint8Array = randomBytes(16)): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+
+function manifest(refs: { blobs?: string[]; manifests?: string[]; subject?: string; artifactType?: string; annotations?: Record<string, string> } = {}): ManifestInput {
+  const content = randomBytes(64);
+  return {
+    digest: digest(content),
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: refs.artifactType,
+    content,
+    subject: refs.subject,
+    annotations: refs.annotations ? JSON.stringify(refs.annotations) : undefined,
+    references: [
+      ...(refs.blobs ?? []).map((d) => ({ digest: d, kind: 'blob' as const })),
+      ...(refs.manifests ?? []).map((d) => ({ digest: d, kind: 'manifest' as const })),
+      ...(refs.subject ? [{ digest: refs.subject, kind: 'subject' as const }] : []),
+    ],
+  };
+}
+
+export function metadataStoreConformance(name: string, open: () => Promise<MetadataStoreFixture>): void {
+  const withMeta = (title: string, fn: (t: ExecutionContext, meta: MetadataStore) => Promise<void>): void => {
+    test(`${name} metadata store: ${title}`, async (t) => {
+      const fixture = await open();
+      t.teardown(() => fixture.cleanup());
+      await fixture.meta.migrate();
+      await fn(t, fixture.meta);
+    });
+  };
+
+  withMeta('migrations are idempotent', async (t, meta) => {
+    await meta.migrate();
+    await meta.migrate();
+    t.truthy(await meta.ensureRepository('after/migrate'));
+  });
+
+  withMeta('repositories: ensure is idempotent, list is ordered and keyset-paginated', async (t, meta) => {
+    const a = await meta.ensureRepository('b/repo');
+    const again = await meta.ensureRepository('b/repo');
+    t.is(a.id, again.id);
+    t.true(a.createdAt instanceof Date);
+    for (const n of ['a', 'c', 'a/z', 'B-upper-not-valid-but-stored']) await meta.ensureRepository(n);
+    t.is((await meta.getRepository('missing')), undefined);
+    t.deepEqual(await meta.listRepositories({ limit: 100 }), ['B-upper-not-valid-but-stored', 'a', 'a/z', 'b/repo', 'c']);
+    t.deepEqual(await meta.listRepositories({ limit: 2 }), ['B-upper-not-valid-but-stored', 'a']);
+    t.deepEqual(await meta.listRepositories({ after: 'a', limit: 2 }), ['a/z', 'b/repo']);
+    t.deepEqual(await meta.listRepositories({ after: 'c', limit: 2 }), []);
+  });
+
+  withMeta('blobs: put links to one repository, link mounts into another, unlink removes the link only', async (t, meta) => {
+    const r1 = await meta.ensureRepository('one');
+    const r2 = await meta.ensureRepository('two');
+    const d = digest();
+    t.is(await meta.getBlob(d), undefined);
+    t.false(await meta.linkBlob(r2.id, d), 'cannot link an unknown blob');
+    await meta.putBlob(r1.id, { digest: d, size: 42 });
+    t.deepEqual(await meta.getBlob(d), { digest: d, size: 42 });
+    t.deepEqual(await meta.getRepositoryBlob(r1.id, d), { digest: d, size: 42 });
+    t.is(await meta.getRepositoryBlob(r2.id, d), undefined);
+    t.true(await meta.linkBlob(r2.id, d));
+    t.true(await meta.linkBlob(r2.id, d), 'linking twice is fine');
+    t.deepEqual(await meta.getRepositoryBlob(r2.id, d), { digest: d, size: 42 });
+    t.true(await meta.unlinkBlob(r1.id, d));
+    t.false(await meta.unlinkBlob(r1.id, d));
+    t.is(await meta.getRepositoryBlob(r1.id, d), undefined);
+    t.truthy(await meta.getBlob(d), 'the blob itself stays for other repositories');
+  });
+
+  withMeta('uploads: create, advance with compare-and-set, complete atomically', async (t, meta) => {
+    const repo = await meta.ensureRepository('up');
+    const s = await meta.createUpload({ id: 'u-1', repositoryId: repo.id, digestAlgorithm: 'sha512' });
+    t.is(s.offset, 0);
+    t.is(s.digestAlgorithm, 'sha512');
+    t.true(await meta.advanceUpload('u-1', 0, 10));
+    t.false(await meta.advanceUpload('u-1', 0, 20), 'a stale writer is refused');
+    t.is((await meta.getUpload('u-1'))?.offset, 10);
+    await meta.createUpload({ id: 'u-2', repositoryId: repo.id, digestAlgorithm: 'sha256' });
+    t.deepEqual(await meta.listUploadIds(), new Set(['u-1', 'u-2']));
+    const d = digest();
+    await meta.completeUpload('u-1', repo.id, { digest: d, size: 10 });
+    t.is(await meta.getUpload('u-1'), undefined);
+    t.deepEqual(await meta.getRepositoryBlob(repo.id, d), { digest: d, size: 10 });
+    t.true(await meta.deleteUpload('u-2'));
+    t.false(await meta.deleteUpload('u-2'));
+    t.deepEqual(await meta.listUploadIds(), new Set());
+  });
+
+  withMeta('manifests: references must exist in the repository, subjects need not', async (t, meta) => {
+    const repo = await meta.ensureRepository('m');
+    const other = await meta.ensureRepository('other');
+    const layer = digest();
+    await meta.putBlob(other.id, { digest: layer, size: 1 });
+    const m = manifest({ blobs: [layer] });
+    const refused = await meta.putManifest(repo.id, m, ['latest']);
+    t.deepEqual(refused, { ok: false, missing: [layer] }, 'a blob of another repository does not count');
+    t.is(await meta.getManifest(repo.id, m.digest), undefined, 'nothing stored on refusal');
+    t.is(await meta.getManifestByTag(repo.id, 'latest'), undefined);
+    await meta.linkBlob(repo.id, layer);
+    t.deepEqual(await meta.putManifest(repo.id, m, ['latest', 'v1']), { ok: true });
+    const stored = await meta.getManifest(repo.id, m.digest);
+    t.deepEqual(Buffer.from(stored?.content ?? []), Buffer.from(m.content), 'bytes are stored exactly');
+    t.is(stored?.mediaType, m.mediaType);
+    t.is((await meta.getManifestByTag(repo.id, 'v1'))?.digest, m.digest);
+
+    const index = manifest({ manifests: [m.digest, digest()] });
+    t.false((await meta.putManifest(repo.id, index, [])).ok, 'index children must exist');
+    const referrer = manifest({ subject: digest(), artifactType: 'application/example' });
+    t.true((await meta.putManifest(repo.id, referrer, [])).ok, 'a dangling subject is accepted');
+    t.deepEqual(await meta.putManifest(repo.id, m, []), { ok: true }, 'pushing the same manifest again is fine');
+  });
+
+  withMeta('tags: move, list in order with keyset pagination, delete', async (t, meta) => {
+    const repo = await meta.ensureRepository('t');
+    const m1 = manifest();
+    const m2 = manifest();
+    await meta.putManifest(repo.id, m1, ['b', 'a', 'C', '1.0']);
+    await meta.putManifest(repo.id, m2, ['a']);
+    t.is((await meta.getManifestByTag(repo.id, 'a'))?.digest, m2.digest, 'a tag moves to the newest push');
+    t.deepEqual(await meta.listTags(repo.id, { limit: 10 }), ['1.0', 'C', 'a', 'b']);
+    t.deepEqual(await meta.listTags(repo.id, { limit: 2 }), ['1.0', 'C']);
+    t.deepEqual(await meta.listTags(repo.id, { after: 'C', limit: 10 }), ['a', 'b']);
+    t.true(await meta.deleteTag(repo.id, 'b'));
+    t.false(await meta.deleteTag(repo.id, 'b'));
+    t.truthy(await meta.getManifest(repo.id, m1.digest), 'deleting a tag keeps the manifest');
+    t.true(await meta.deleteManifest(repo.id, m1.digest));
+    t.false(await meta.deleteManifest(repo.id, m1.digest));
+    t.deepEqual(await meta.listTags(repo.id, { limit: 10 }), ['a'], 'deleting a manifest removes its tags');
+  });
+
+  withMeta('referrers: by subject, filtered by artifactType, ordered by digest, paginated', async (t, meta) => {
+    const repo = await meta.ensureRepository('r');
+    const other = await meta.ensureRepository('r2');
+    const subject = digest('subject');
+    const refs = [
+      manifest({ subject, artifactType: 'application/sig', annotations: { 'org.example': 'x' } }),
+      manifest({ subject, artifactType: 'application/sbom' }),
+      manifest({ subject, artifactType: 'application/sig' }),
+    ];
+    for (const r of refs) await meta.putManifest(repo.id, r, []);
+    await meta.putManifest(repo.id, manifest({ subject: digest('another') }), []);
+    await meta.putManifest(other.id, manifest({ subject }), []);
+    const all = await meta.listReferrers(repo.id, subject, { limit: 10 });
+    t.deepEqual(all.map((r) => r.digest), refs.map((r) => r.digest).sort());
+    const annotated = all.find((r) => r.digest === refs[0]?.digest);
+    t.deepEqual(JSON.parse(annotated?.annotations ?? '{}'), { 'org.example': 'x' });
+    t.is(annotated?.size, 64);
+    const sigs = await meta.listReferrers(repo.id, subject, { limit: 10 }, 'application/sig');
+    t.deepEqual(sigs.map((r) => r.digest), [refs[0], refs[2]].map((r) => r?.digest).sort());
+    const first = await meta.listReferrers(repo.id, subject, { limit: 2 });
+    const rest = await meta.listReferrers(repo.id, subject, { after: first.at(-1)?.digest, limit: 2 });
+    t.deepEqual([...first, ...rest].map((r) => r.digest), all.map((r) => r.digest));
+    t.deepEqual(await meta.listReferrers(repo.id, digest('nothing'), { limit: 10 }), []);
+  });
+}
