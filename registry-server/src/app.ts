@@ -53,6 +53,10 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A connection silent for this long is dropped (slow-loris bound); large uploads keep
+    // flowing, so they never hit it.
+    connectionTimeout: 5 * 60_000,
+    keepAliveTimeout: 75_000,
   });
 
   const readiness: Readiness = {

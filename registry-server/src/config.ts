@@ -212,6 +212,11 @@ export function summarize(loaded: LoadedConfig): Record<string, string> {
   return out;
 }
 
+/** Names of every setting, for docs and their drift test. */
+export function settingNames(): { key: string; env: string; flag: string }[] {
+  return (Object.values(settings) as Setting<keyof Config>[]).map((s) => ({ key: s.key, env: s.env, flag: `--${s.flag}` }));
+}
+
 export function usage(): string {
   const lines = ['Usage: berth [--config file.json] [--<setting> value ...]', '', 'Settings (file key / environment variable / flag):'];
   for (const s of Object.values(settings) as Setting<keyof Config>[]) {

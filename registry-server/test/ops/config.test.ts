@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import test from 'ava';
-import { ConfigError, loadConfig, summarize } from '../../src/config.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, settingNames, summarize } from '../../src/config.ts';
 import { repoRoot, tempDir } from '../../../test/support/registry.ts';
 
 test('defaults serve 127.0.0.1:5000 with data under ./data', (t) => {
@@ -61,4 +62,11 @@ test('the server exits with status 2 and a clear message on a bad configuration'
   const help = spawnSync(process.execPath, [join(repoRoot, 'registry-server/dist/main.js'), '--help'], { encoding: 'utf8' });
   t.is(help.status, 0);
   t.regex(help.stdout, /BERTH_DATA_DIR/);
+});
+
+test('the README documents every setting by file key, environment variable and flag', (t) => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  for (const s of settingNames()) {
+    t.true(readme.includes(`| \`${s.key}\` | \`${s.env}\` | \`${s.flag}\` |`), `README row for ${s.key}`);
+  }
 });
