@@ -17,6 +17,8 @@ function sessionHeaders(name: string, session: UploadSession, length: number): R
 }
 
 function blobCreated(reply: FastifyReply, name: string, digest: string): FastifyReply {
+  reply.removeHeader('Range');
+  reply.removeHeader('Docker-Upload-UUID');
   return reply.code(201).headers({ Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' }).send();
 }
 
@@ -89,6 +91,8 @@ export async function uploadStatus(_req: FastifyRequest, reply: FastifyReply, ma
 /** PATCH <location>: append a chunk (with Content-Range) or a stream (without). */
 export async function patchUpload(req: FastifyRequest, reply: FastifyReply, match: RouteMatch, ctx: OciContext): Promise<unknown> {
   const session = await sessionFor(ctx, match);
+  // Error replies (416 and the rest) carry the session's state too, so a client can resume.
+  reply.headers(sessionHeaders(match.name, session, session.offset));
   const range = readChunkRange(req);
   const length = await ctx.uploads.append(session, req.raw, range);
   return reply.code(202).headers({ ...sessionHeaders(match.name, session, length), 'Content-Length': '0' }).send();
@@ -97,6 +101,7 @@ export async function patchUpload(req: FastifyRequest, reply: FastifyReply, matc
 /** PUT <location>?digest=: close the session, with an optional final chunk. */
 export async function finishUpload(req: FastifyRequest, reply: FastifyReply, match: RouteMatch, ctx: OciContext): Promise<unknown> {
   const session = await sessionFor(ctx, match);
+  reply.headers(sessionHeaders(match.name, session, session.offset));
   const digestParam = queryString(req, 'digest');
   if (digestParam === undefined) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to close an upload');
   const digest = parseDigest(digestParam);

@@ -70,6 +70,7 @@ test('an out-of-order chunk is 416 with the current Range, and the upload contin
   const skipped = await patch(location, data.subarray(150, 200), '150-199');
   t.is(skipped.status, 416);
   t.is(skipped.headers.get('range'), '0-99');
+  t.is(resolveLocation(reg.url, skipped.headers.get('location')), location, 'a 416 still tells where to resume');
   const repeated = await patch(location, data.subarray(0, 100), '0-99');
   t.is(repeated.status, 416, 'a chunk that starts over is out of order too');
   t.is((await patch(location, data.subarray(100, 200), '100-199')).status, 202);
@@ -231,6 +232,7 @@ test('a second writer on a busy session is refused with 416', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   const second = await patch(location, randomBytes(10));
   t.is(second.status, 416);
+  t.is(second.headers.get('range'), '0-0');
   first.end(randomBytes(1000));
   t.is(await firstDone, 202);
   t.is((await fetch(location)).headers.get('range'), '0-1999');
