@@ -75,7 +75,13 @@ export class UploadService {
   async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange): Promise<BlobRecord> {
     return this.exclusive(session, async () => {
       const length = data ? await this.appendLocked(session, data, range) : session.offset;
-      const actual = await this.digestOf(session.id, length, digest.algorithm);
+      let actual: string;
+      try {
+        actual = await this.digestOf(session.id, length, digest.algorithm);
+      } catch (err) {
+        if (err instanceof BlobNotFoundError) return this.recoverPublished(session, digest, length);
+        throw err;
+      }
       if (actual !== digest.value) {
         throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
           detail: { expected: digest.value, computed: actual },
@@ -87,6 +93,23 @@ export class UploadService {
       this.hashes.delete(session.id);
       return blob;
     });
+  }
+
+  /**
+   * The session's bytes are gone from upload storage while its row remains. Only publishing
+   * removes them, after verification, so a crash hit the gap between publishing the blob and
+   * recording it. Complete from the published blob when it is there with the session's length;
+   * otherwise drop the session so the client starts over.
+   */
+  private async recoverPublished(session: UploadSession, digest: Digest, length: number): Promise<BlobRecord> {
+    const stored = await this.store.stat(digest.value);
+    if (stored?.size === length) {
+      const blob = { digest: digest.value, size: length };
+      await this.meta.completeUpload(session.id, session.repositoryId, blob);
+      return blob;
+    }
+    await this.meta.deleteUpload(session.id);
+    throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is gone; start a new upload');
   }
 
   async cancel(session: UploadSession): Promise<void> {
@@ -150,14 +173,18 @@ export class UploadService {
       });
     }
     const algorithm = current.digestAlgorithm as DigestAlgorithm;
-    const hash = await this.hashAt(session.id, offset, algorithm);
-    this.hashes.delete(session.id); // until this append is durable, the cached state is unknown
-    const tap = this.tap(hash, offset);
+    let hash: Hash;
     let length: number;
     try {
-      length = await this.store.appendUpload(session.id, offset, through(data, tap));
+      hash = await this.hashAt(session.id, offset, algorithm);
+      this.hashes.delete(session.id); // until this append is durable, the cached state is unknown
+      length = await this.store.appendUpload(session.id, offset, through(data, this.tap(hash, offset)));
     } catch (err) {
-      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+      if (err instanceof BlobNotFoundError) {
+        // Published by a finish that crashed before recording it: nothing left to append to.
+        await this.meta.deleteUpload(session.id);
+        throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload data is gone; start a new upload');
+      }
       throw err;
     }
     if (range && length - offset !== range.end - range.start + 1) {
