@@ -1,0 +1,516 @@
+// `make bench`: Berth against the CNCF reference registry (docker-registry) on this machine, each a
+// fresh child process on a loopback port with its own temporary storage. Prints Berth/reference
+// ratios for blob push and pull throughput, small-blob pushes, and manifest GETs, plus Berth's peak
+// RSS while pushing a 2 GiB blob, each next to its target. A measurement, not a test: exits 0 when
+// targets are missed, non-zero when something fails (a request, a server, a tool).
+//
+//   npm run bench              the full run (about two minutes)
+//   npm run bench -- --quick   smaller sizes and shorter runs, to check the benchmark itself
+//
+// Storage goes under the system temp directory (TMPDIR), so both registries write to the same
+// disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
+// on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
+import { cpus, release, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { makeTempDir, runCleanups, runCommand, which } from './children.ts';
+import { RegistryClient } from './http-client.ts';
+import { median, pool, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds, readProcMemory, RssSampler, runNodeLoad, runWrk, seconds, type LoadOptions, type LoadResult } from './measure.ts';
+import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks, randomBlobs, sha256, slices } from './payload.ts';
+import { aptInstall, ensureReferenceRegistry, startReference, type ReferenceBinary } from './reference-registry.ts';
+import { checkBerthBuild, startBerth, type RunningRegistry } from './servers.ts';
+
+interface Plan {
+  readonly pushBytes: number;
+  readonly pushRuns: number;
+  readonly pullWarmups: number;
+  readonly pullRuns: number;
+  readonly smallBlobs: number;
+  readonly smallMinBytes: number;
+  readonly smallMaxBytes: number;
+  readonly smallConcurrency: number;
+  readonly smallRuns: number;
+  readonly manifestConnections: number;
+  readonly manifestSeconds: number;
+  readonly manifestWarmupSeconds: number;
+  readonly manifestRuns: number;
+  readonly bigBytes: number;
+}
+
+const fullPlan: Plan = {
+  pushBytes: 256 * MiB,
+  pushRuns: 5,
+  pullWarmups: 2,
+  pullRuns: 7,
+  smallBlobs: 1000,
+  smallMinBytes: 1 * KiB,
+  smallMaxBytes: 4 * KiB,
+  smallConcurrency: 16,
+  smallRuns: 3,
+  manifestConnections: 32,
+  manifestSeconds: 5,
+  manifestWarmupSeconds: 1,
+  manifestRuns: 3,
+  bigBytes: 2 * GiB,
+};
+
+const quickPlan: Plan = {
+  ...fullPlan,
+  pushBytes: 32 * MiB,
+  pushRuns: 2,
+  pullWarmups: 1,
+  pullRuns: 3,
+  smallBlobs: 200,
+  smallRuns: 2,
+  manifestSeconds: 2,
+  manifestRuns: 1,
+  bigBytes: 256 * MiB,
+};
+
+// Repetitions of a throughput figure are summarized by their median, for both registries alike.
+const summarize = median;
+const watchdogMs = 10 * 60 * 1000;
+
+type Label = 'Berth' | 'reference';
+type Samples = Record<Label, number[]>;
+
+/** One figure per run and registry, with the server CPU time each run took per unit of work. */
+interface Metric {
+  readonly values: Samples;
+  readonly cpu: Samples;
+}
+
+interface Target {
+  readonly label: Label;
+  readonly registry: RunningRegistry;
+  readonly client: RegistryClient;
+}
+
+interface Environment {
+  readonly plan: Plan;
+  readonly workDir: string;
+  readonly reference: ReferenceBinary;
+  readonly load: (options: LoadOptions) => Promise<LoadResult>;
+  readonly loadTool: string;
+}
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+// Running servers, so that a failure can show what they logged.
+const live = new Set<RunningRegistry>();
+// Anything a server logged (at warn and above for Berth, error for the reference), shown at the end.
+const serverLogs: string[] = [];
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+function emptySamples(): Samples {
+  return { Berth: [], reference: [] };
+}
+
+function emptyMetric(): Metric {
+  return { values: emptySamples(), cpu: emptySamples() };
+}
+
+/** Times `fn` (wall clock) and the server CPU it caused (all the server's threads). */
+async function measured(t: Target, fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const before = await readProcCpuSeconds(t.registry.pid);
+  const wall = await seconds(fn);
+  const cpu = (await readProcCpuSeconds(t.registry.pid)) - before;
+  return { wall, cpu };
+}
+
+async function startTarget(label: Label, env: Environment): Promise<Target> {
+  const registry = label === 'Berth' ? await startBerth(env.workDir) : await startReference(env.reference, env.workDir);
+  live.add(registry);
+  return { label, registry, client: new RegistryClient(registry.url, { maxSockets: 64 }) };
+}
+
+async function stopTarget(target: Target, phase: string): Promise<void> {
+  target.client.close();
+  live.delete(target.registry);
+  const text = target.registry.output();
+  await target.registry.stop();
+  if (text) serverLogs.push(`${target.label} (${phase}):\n${indent(text.split('\n').slice(0, 30).join('\n'))}`);
+}
+
+/** Fresh registries for one phase, stopped (and their storage removed) afterwards. */
+async function withRegistries<T>(env: Environment, phase: string, labels: readonly Label[], fn: (targets: readonly Target[]) => Promise<T>): Promise<T> {
+  const targets: Target[] = [];
+  let result: T;
+  try {
+    for (const label of labels) targets.push(await startTarget(label, env));
+    result = await fn(targets);
+  } catch (err) {
+    // The phase's own failure is the one worth reporting; stop what runs, quietly.
+    for (const t of targets) await stopTarget(t, phase).catch(() => undefined);
+    throw err;
+  }
+  for (const t of targets) await stopTarget(t, phase);
+  return result;
+}
+
+function withBoth<T>(env: Environment, phase: string, fn: (targets: readonly Target[]) => Promise<T>): Promise<T> {
+  return withRegistries(env, phase, ['Berth', 'reference'], fn);
+}
+
+/** Alternates which registry goes first from one repetition to the next, so drift hits both alike. */
+function inTurn<T>(items: readonly T[], run: number): T[] {
+  const k = run % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function mibPerSecond(bytes: number, s: number): number {
+  return bytes / MiB / s;
+}
+
+// 1. and 2. A 256 MiB blob pushed monolithically (POST, then PUT with the whole body), then pulled.
+async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: Metric; notes: string[] }> {
+  const { plan } = env;
+  const name = 'bench/blobs';
+  return withBoth(env, 'push/pull', async (targets) => {
+    // Warm-up (untimed): connections, JIT, the repository itself.
+    const warm = pseudoRandomBuffer(4 * MiB, 'warm-up');
+    const warmDigest = sha256(warm);
+    for (const t of targets) {
+      await t.client.pushBlob(name, warmDigest, slices(warm), warm.length);
+      await t.client.pullBlob(name, warmDigest, { size: warm.length, verify: true });
+    }
+
+    const push = emptyMetric();
+    let last = { digest: warmDigest, size: warm.length };
+    // One payload buffer, refilled with distinct content for every run, so that no registry can
+    // skip work for content it already holds.
+    const data = Buffer.allocUnsafe(plan.pushBytes);
+    for (let run = 0; run < plan.pushRuns; run++) {
+      fillPseudoRandom(data, `push-${run}`);
+      const digest = sha256(data);
+      for (const t of inTurn(targets, run)) {
+        const m = await measured(t, () => t.client.pushBlob(name, digest, slices(data), data.length));
+        push.values[t.label].push(mibPerSecond(data.length, m.wall));
+        push.cpu[t.label].push(m.cpu / (data.length / MiB));
+      }
+      last = { digest, size: data.length };
+      progress(`push run ${run + 1}/${plan.pushRuns}: Berth ${fmt(push.values.Berth.at(-1))} MiB/s, reference ${fmt(push.values.reference.at(-1))} MiB/s`);
+    }
+
+    // Untimed warm-up pulls, the first of which verifies the content.
+    const notes: string[] = [];
+    for (let i = 0; i < Math.max(1, plan.pullWarmups); i++) {
+      for (const t of targets) {
+        const pulled = await t.client.pullBlob(name, last.digest, { size: last.size, verify: i === 0 });
+        if (pulled.digest !== undefined) notes.push(`${t.label}: pulled ${pulled.bytes} bytes hashing to ${pulled.digest} (as pushed)`);
+      }
+    }
+    const pull = emptyMetric();
+    for (let run = 0; run < plan.pullRuns; run++) {
+      for (const t of inTurn(targets, run)) {
+        const m = await measured(t, () => t.client.pullBlob(name, last.digest, { size: last.size, verify: false }));
+        pull.values[t.label].push(mibPerSecond(last.size, m.wall));
+        pull.cpu[t.label].push(m.cpu / (last.size / MiB));
+      }
+    }
+    progress(`pull: Berth ${fmtList(pull.values.Berth)} MiB/s, reference ${fmtList(pull.values.reference)} MiB/s`);
+    return { push, pull, notes };
+  });
+}
+
+// 3. Many small blobs (POST+PUT each), a fixed number in flight.
+async function smallBlobs(env: Environment): Promise<Metric> {
+  const { plan } = env;
+  const name = 'bench/small';
+  const warm = randomBlobs(100, plan.smallMinBytes, plan.smallMaxBytes);
+  const sets = Array.from({ length: plan.smallRuns }, () => randomBlobs(plan.smallBlobs, plan.smallMinBytes, plan.smallMaxBytes));
+  return withBoth(env, 'small blobs', async (targets) => {
+    const pushAll = (t: Target, blobs: ReturnType<typeof randomBlobs>) =>
+      pool(blobs.length, plan.smallConcurrency, async (i) => {
+        const blob = blobs[i];
+        if (!blob) throw new Error(`no blob ${i}`);
+        await t.client.pushBlob(name, blob.digest, blob.data, blob.data.length);
+      });
+    for (const t of targets) await pushAll(t, warm);
+    const rate = emptyMetric();
+    for (const [run, blobs] of sets.entries()) {
+      for (const t of inTurn(targets, run)) {
+        const m = await measured(t, () => pushAll(t, blobs));
+        rate.values[t.label].push(blobs.length / m.wall);
+        rate.cpu[t.label].push(m.cpu / blobs.length);
+      }
+      progress(`small-blob run ${run + 1}/${plan.smallRuns}: Berth ${fmt(rate.values.Berth.at(-1), 0)}/s, reference ${fmt(rate.values.reference.at(-1), 0)}/s`);
+    }
+    return rate;
+  });
+}
+
+// 4. GET /v2/<name>/manifests/<tag> from many keep-alive connections.
+async function manifestGets(env: Environment): Promise<{ rate: Metric; notes: string[] }> {
+  const { plan } = env;
+  const name = 'bench/manifests';
+  const layers = [pseudoRandomBuffer(32 * KiB, 'layer-0'), pseudoRandomBuffer(64 * KiB, 'layer-1')];
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l)) } }));
+  const describe = (mediaType: string, data: Uint8Array) => ({ mediaType, digest: sha256(data), size: data.byteLength });
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: describe(OCI_CONFIG, config), layers: layers.map((l) => describe(OCI_LAYER, l)) }),
+  );
+  const manifestDigest = sha256(manifest);
+  return withBoth(env, 'manifest GETs', async (targets) => {
+    for (const t of targets) {
+      for (const blob of [config, ...layers]) await t.client.pushBlob(name, sha256(blob), blob, blob.length);
+      const stored = await t.client.putManifest(name, 'latest', manifest, OCI_MANIFEST);
+      if (stored !== undefined && stored !== manifestDigest) throw new Error(`${t.label} stored the manifest as ${stored}, expected ${manifestDigest}`);
+      const got = await t.client.getManifest(name, 'latest', OCI_MANIFEST);
+      const type = String(got.headers['content-type'] ?? '');
+      if (!got.body.equals(manifest) || !type.startsWith(OCI_MANIFEST)) throw new Error(`${t.label}: GET manifest returned different content (${type}, ${got.body.length} bytes)`);
+    }
+    const options = (t: Target, s: number): LoadOptions => ({
+      url: `${t.registry.url}/v2/${name}/manifests/latest`,
+      connections: plan.manifestConnections,
+      seconds: s,
+      headers: { Accept: OCI_MANIFEST },
+    });
+    for (const t of targets) await env.load(options(t, plan.manifestWarmupSeconds));
+    const rate = emptyMetric();
+    const notes: string[] = [];
+    for (let run = 0; run < plan.manifestRuns; run++) {
+      for (const t of inTurn(targets, run)) {
+        let r: LoadResult | undefined;
+        const m = await measured(t, async () => {
+          r = await env.load(options(t, plan.manifestSeconds));
+        });
+        if (!r) throw new Error('load generator returned nothing');
+        rate.values[t.label].push(r.requestsPerSecond);
+        rate.cpu[t.label].push(m.cpu / r.requests);
+        if (r.latencyP50 !== undefined) notes.push(`${t.label} run ${run + 1}: ${r.requests} requests, latency p50 ${r.latencyP50}, p99 ${r.latencyP99 ?? '?'}`);
+      }
+      progress(`manifest GET run ${run + 1}/${plan.manifestRuns}: Berth ${fmt(rate.values.Berth.at(-1), 0)}/s, reference ${fmt(rate.values.reference.at(-1), 0)}/s`);
+    }
+    return { rate, notes };
+  });
+}
+
+// 5. Berth's peak RSS while a 2 GiB blob streams in; a fresh process, so VmHWM covers just this.
+async function peakRss(env: Environment): Promise<{ peakMiB: number; notes: string[] }> {
+  const { plan } = env;
+  const name = 'bench/big';
+  const seed = 'big';
+  let digest = '';
+  const hashSeconds = await seconds(async () => {
+    digest = sha256(pseudoRandomChunks(plan.bigBytes, seed));
+  });
+  progress(`generated and hashed the ${plan.bigBytes / MiB} MiB blob in ${hashSeconds.toFixed(1)} s (streamed, never held in memory)`);
+  return withRegistries(env, 'peak RSS', ['Berth'], async ([target]) => {
+    if (!target) throw new Error('Berth did not start');
+    const { pid } = target.registry;
+    const before = await readProcMemory(pid);
+    const sampler = new RssSampler(pid);
+    sampler.start(50);
+    let s = 0;
+    let sampled = { peakKiB: 0, samples: 0 };
+    try {
+      s = await seconds(() => target.client.pushBlob(name, digest, pseudoRandomChunks(plan.bigBytes, seed), plan.bigBytes));
+    } finally {
+      sampled = await sampler.stop();
+    }
+    const after = await readProcMemory(pid);
+    const size = await target.client.headBlob(name, digest);
+    if (size !== plan.bigBytes) throw new Error(`Berth reports the ${plan.bigBytes}-byte blob as ${size} bytes`);
+    const toMiB = (kib: number) => kib / 1024;
+    return {
+      peakMiB: toMiB(after.hwmKiB),
+      notes: [
+        `after startup: VmRSS ${fmt(toMiB(before.rssKiB))} MiB, VmHWM ${fmt(toMiB(before.hwmKiB))} MiB`,
+        `after the push: VmHWM ${fmt(toMiB(after.hwmKiB))} MiB, VmRSS ${fmt(toMiB(after.rssKiB))} MiB; polled VmRSS peak ${fmt(toMiB(sampled.peakKiB))} MiB (${sampled.samples} samples)`,
+        `push of ${plan.bigBytes / MiB} MiB took ${s.toFixed(1)} s (${fmt(mibPerSecond(plan.bigBytes, s))} MiB/s)`,
+        `the bench client's own RSS after the push: ${fmt(process.memoryUsage.rss() / MiB)} MiB (the blob was generated as it was sent)`,
+      ],
+    };
+  });
+}
+
+function fmt(n: number | undefined, digits = 1): string {
+  return n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(digits);
+}
+
+function fmtList(values: readonly number[], digits = 1): string {
+  return values.map((v) => fmt(v, digits)).join(', ');
+}
+
+function indent(text: string, by = '    '): string {
+  return text
+    .split('\n')
+    .map((l) => `${by}${l}`)
+    .join('\n');
+}
+
+interface Row {
+  readonly metric: string;
+  readonly berth: string;
+  readonly reference: string;
+  readonly ratio: string;
+  readonly target: string;
+  readonly result: 'PASS' | 'MISS';
+}
+
+function ratioRow(metric: string, unit: string, samples: Samples, minRatio: number, digits: number): Row {
+  const b = summarize(samples.Berth);
+  const r = summarize(samples.reference);
+  const ratio = b / r;
+  return {
+    metric,
+    berth: `${fmt(b, digits)} ${unit}`,
+    reference: `${fmt(r, digits)} ${unit}`,
+    ratio: `${ratio.toFixed(2)}x`,
+    target: `>= ${minRatio}x`,
+    result: ratio >= minRatio ? 'PASS' : 'MISS',
+  };
+}
+
+function table(rows: readonly Row[]): string {
+  const head = ['metric', 'Berth', 'reference', 'ratio', 'target', 'result'];
+  const cells = [head, ...rows.map((r) => [r.metric, r.berth, r.reference, r.ratio, r.target, r.result])];
+  const widths = head.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, c) => {
+        const w = widths[c] ?? 0;
+        // Numbers read best right-aligned.
+        return c >= 1 && c <= 3 ? cell.padStart(w) : cell.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+async function loadGenerator(): Promise<{ tool: string; load: (options: LoadOptions) => Promise<LoadResult> }> {
+  let wrk = await which('wrk');
+  if (!wrk) {
+    try {
+      await aptInstall('wrk');
+      wrk = await which('wrk');
+    } catch (err) {
+      progress(`wrk is unavailable (${(err as Error).message.split('\n')[0] ?? ''}); falling back to a node:http load generator`);
+    }
+  }
+  if (!wrk) return { tool: 'node:http keep-alive loops in the bench process (wrk unavailable)', load: runNodeLoad };
+  const path = wrk;
+  const v = await runCommand(path, ['-v'], { timeoutMs: 10_000 });
+  const version = ((v.stdout || v.stderr).split('\n')[0] ?? '').replace(/\s*Copyright.*$/, '').trim();
+  return { tool: `${version || path} (1 thread, keep-alive connections)`, load: (options) => runWrk(path, options) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, allowPositionals: false });
+  const plan = values.quick ? quickPlan : fullPlan;
+  const started = Date.now();
+  const machineBefore = await readMachineCpu();
+  const ownBefore = await readOwnTreeCpuSeconds();
+
+  const stale = await checkBerthBuild();
+  if (stale) progress(stale);
+  const reference = await ensureReferenceRegistry();
+  const { tool, load } = await loadGenerator();
+  const workDir = await makeTempDir('berth-bench-');
+  const env: Environment = { plan, workDir, reference, load, loadTool: tool };
+
+  const cpu = cpus();
+  const header = [
+    `Berth vs the CNCF reference registry${values.quick ? ' (--quick: reduced sizes, not the real targets)' : ''}`,
+    `  node       ${process.version} (${process.execPath})`,
+    `  cpu        ${cpu[0]?.model.trim() ?? 'unknown'} x ${cpu.length}, ${fmt(totalmem() / GiB)} GiB RAM, Linux ${release()}`,
+    `  reference  ${reference.version}`,
+    `  load       ${tool}`,
+    `  storage    ${workDir}`,
+  ];
+  progress(`${header.join('\n')}\n`);
+
+  const blobs = await blobThroughput(env);
+  const small = await smallBlobs(env);
+  const manifests = await manifestGets(env);
+  const rss = await peakRss(env);
+
+  // Everything the bench started has exited by now, so its CPU time is in our children's counters.
+  const machineAfter = await readMachineCpu();
+  const wall = machineAfter.total - machineBefore.total;
+  const others = machineAfter.busy - machineBefore.busy - ((await readOwnTreeCpuSeconds()) - ownBefore);
+  const cpuCount = cpus().length;
+  header.push(
+    `  others     ${fmt((others / wall) * cpuCount, 2)} of ${cpuCount} CPUs used by other processes on average during the run, ` +
+      `${fmt(((machineAfter.steal - machineBefore.steal) / wall) * 100)}% stolen by the hypervisor (figures are noisy when either is high)`,
+  );
+
+  const rssLimitMiB = 150;
+  const rows: Row[] = [
+    ratioRow(`${plan.pushBytes / MiB} MiB monolithic push`, 'MiB/s', blobs.push.values, 3, 1),
+    ratioRow(`${plan.pushBytes / MiB} MiB pull`, 'MiB/s', blobs.pull.values, 1, 1),
+    ratioRow(`${plan.smallBlobs} small-blob pushes (${plan.smallMinBytes / KiB}-${plan.smallMaxBytes / KiB} KiB, ${plan.smallConcurrency} in flight)`, 'blobs/s', small.values, 1.5, 0),
+    ratioRow(`manifest GETs (${plan.manifestConnections} connections)`, 'req/s', manifests.rate.values, 3, 0),
+    {
+      metric: `peak RSS pushing ${plan.bigBytes / GiB >= 1 ? `${plan.bigBytes / GiB} GiB` : `${plan.bigBytes / MiB} MiB`} (VmHWM)`,
+      berth: `${fmt(rss.peakMiB)} MiB`,
+      reference: '-',
+      ratio: '-',
+      target: `<= ${rssLimitMiB} MiB`,
+      result: rss.peakMiB <= rssLimitMiB ? 'PASS' : 'MISS',
+    },
+  ];
+
+  const out: string[] = [];
+  out.push('', header.join('\n'), '', table(rows), '');
+  out.push(`Throughput figures are the median of the runs below (each registry measured with the same client, in alternating order).`);
+  out.push(`  push MiB/s      Berth ${fmtList(blobs.push.values.Berth)} | reference ${fmtList(blobs.push.values.reference)}`);
+  out.push(`  pull MiB/s      Berth ${fmtList(blobs.pull.values.Berth)} | reference ${fmtList(blobs.pull.values.reference)}`);
+  out.push(`  small blobs/s   Berth ${fmtList(small.values.Berth, 0)} | reference ${fmtList(small.values.reference, 0)}`);
+  out.push(`  manifest req/s  Berth ${fmtList(manifests.rate.values.Berth, 0)} | reference ${fmtList(manifests.rate.values.reference, 0)} (${plan.manifestSeconds} s each)`);
+  const cpuLine = (what: string, m: Metric, scale: number, unit: string) =>
+    `  ${what.padEnd(24)} Berth ${fmt(median(m.cpu.Berth) * scale, 2)} ${unit} | reference ${fmt(median(m.cpu.reference) * scale, 2)} ${unit}`;
+  out.push('Server CPU time (user+system, all threads; median per unit of work):');
+  out.push(cpuLine('push', blobs.push, 1000, 'ms/MiB'));
+  out.push(cpuLine('pull', blobs.pull, 1000, 'ms/MiB'));
+  out.push(cpuLine('small-blob push', small, 1000, 'ms/blob'));
+  out.push(cpuLine('manifest GET', manifests.rate, 1e6, 'us/request'));
+  out.push('Pull verification (sha256 of a full pull):', ...blobs.notes.map((n) => `  ${n}`));
+  if (manifests.notes.length > 0) out.push('Manifest GET latency:', ...manifests.notes.map((n) => `  ${n}`));
+  out.push('Berth memory:', ...rss.notes.map((n) => `  ${n}`));
+  if (serverLogs.length > 0) out.push('Server output (warnings and errors):', ...serverLogs.map((l) => `  ${l}`));
+  out.push(`Finished in ${((Date.now() - started) / 1000).toFixed(0)} s.`, '');
+  process.stdout.write(out.join('\n'));
+}
+
+// The first way out wins; whatever fails afterwards (requests to servers being stopped) is moot.
+let exiting: Promise<never> | undefined;
+function exit(code: number): Promise<never> {
+  exiting ??= (async () => {
+    await runCleanups();
+    process.exit(code);
+  })();
+  return exiting;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    progress(`${signal}: stopping the registries and removing temporary files`);
+    void exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+const watchdog = setTimeout(() => {
+  progress(`still running after ${watchdogMs / 60_000} minutes; giving up`);
+  void exit(1);
+}, watchdogMs);
+watchdog.unref();
+
+main().then(
+  () => exit(0),
+  (err: unknown) => {
+    if (exiting) return exiting;
+    process.stderr.write(`\nbench: FAILED: ${(err as Error).stack ?? String(err)}\n`);
+    for (const registry of live) {
+      const text = registry.output();
+      if (text) process.stderr.write(`\n${registry.label} output:\n${indent(text.split('\n').slice(-40).join('\n'))}\n`);
+    }
+    return exit(1);
+  },
+);
