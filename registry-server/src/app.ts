@@ -67,9 +67,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
   };
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
-  });
-  // While shutting down, connections close after their current response instead of idling.
-  app.addHook('onSend', async (_req, reply) => {
+    // While shutting down, connections close after their current response instead of idling.
     if (!readiness.accepting) reply.header('Connection', 'close');
   });
   // One line per request, written when it completes.

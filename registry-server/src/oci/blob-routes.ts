@@ -1,8 +1,10 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseDigest } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import { assertName } from '../names.ts';
-import type { ByteRange } from '../storage/blob-store.ts';
+import { hasPositionalReads, type ByteRange } from '../storage/blob-store.ts';
+import { sendBlobRange } from './blob-sender.ts';
 import { requireRepository, type OciContext, type RouteMatch } from './context.ts';
 
 const rangePattern = /^bytes=(\d{0,15})-(\d{0,15})$/;
@@ -57,6 +59,16 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
   }
   reply.headers(headers);
   if (req.method === 'HEAD') return reply.send();
+  if (hasPositionalReads(ctx.store)) {
+    const reader = await ctx.store.openBlob(digest).catch((err: unknown) => {
+      req.log.error({ err, digest }, 'blob recorded in metadata but missing from storage');
+      throw new RegistryError('BLOB_UNKNOWN', 'blob content is missing from storage', { detail: { digest } });
+    });
+    reply.hijack();
+    reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+    await sendBlobRange(reply.raw, reader, range?.start ?? 0, range?.end ?? blob.size - 1);
+    return reply;
+  }
   const stream = await ctx.store.read(digest, range).catch((err: unknown) => {
     req.log.error({ err, digest }, 'blob recorded in metadata but missing from storage');
     throw new RegistryError('BLOB_UNKNOWN', 'blob content is missing from storage', { detail: { digest } });

@@ -72,7 +72,8 @@ export async function ociPlugin(app: FastifyInstance, ctx: OciContext): Promise<
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
-  app.addHook('onSend', async (_req, reply) => {
+  // Set on request (not on send) so that replies streamed outside Fastify carry it too.
+  app.addHook('onRequest', async (_req, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
   });
 
@@ -84,7 +85,8 @@ export async function ociPlugin(app: FastifyInstance, ctx: OciContext): Promise<
       // Fastify's own 4xx (malformed request): report it in the spec's error shape.
       return sendError(reply, new RegistryError('UNSUPPORTED', err.message, { status: e.statusCode, detail: { code: e.code } }));
     }
-    if (req.raw.destroyed || req.raw.readableAborted) {
+    if (req.raw.readableAborted || reply.raw.destroyed) {
+      // The client hung up mid-request: there is no one to answer.
       req.log.info({ reason: err.message }, 'client went away');
       return reply.send();
     }

@@ -38,6 +38,27 @@ export interface BlobStore {
   delete(digest: string): Promise<boolean>;
 }
 
+/** An open blob read by position into caller-owned buffers. */
+export interface BlobReader {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; 0 at end of blob. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Optional capability: stores with cheap positional reads (the filesystem) let the HTTP layer
+ * reuse its buffers while streaming, instead of allocating one per chunk.
+ */
+export interface PositionalBlobStore {
+  /** Opens a blob; rejects with BlobNotFoundError when absent. */
+  openBlob(digest: string): Promise<BlobReader>;
+}
+
+export function hasPositionalReads(store: BlobStore): store is BlobStore & PositionalBlobStore {
+  return typeof (store as Partial<PositionalBlobStore>).openBlob === 'function';
+}
+
 export class BlobNotFoundError extends Error {
   readonly key: string;
   constructor(key: string) {

@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../digest.ts';
-import { BlobNotFoundError, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.ts';
+import { BlobNotFoundError, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type PositionalBlobStore } from './blob-store.ts';
+import { FileAppender } from './file-appender.ts';
 
 const uploadIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
 // Large read and write buffers: fewer syscalls and event-loop turns per gigabyte.
@@ -16,7 +17,7 @@ const ioChunk = 1 << 20;
  *   uploads/<id>                              in-progress uploads (the temporary files)
  * Publishing is fsync + rename + directory fsync, so a blob path never shows partial content.
  */
-export class FsBlobStore implements BlobStore {
+export class FsBlobStore implements BlobStore, PositionalBlobStore {
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
   private readonly knownDirs = new Set<string>();
@@ -50,18 +51,22 @@ export class FsBlobStore implements BlobStore {
   }
 
   async appendUpload(id: string, offset: number, data: Readable): Promise<number> {
-    const path = this.uploadPath(id);
+    let fh: FileHandle;
     try {
-      await truncate(path, offset);
+      fh = await open(this.uploadPath(id), 'r+');
     } catch (err) {
       throw notFound(err, id);
     }
-    // The stream batches queued chunks into writev calls while a write is in flight.
-    const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: ioChunk });
-    await pipeline(data, out);
-    // fsync is per file, so a fresh descriptor flushes what the stream wrote.
-    await syncFile(path);
-    return offset + out.bytesWritten;
+    try {
+      await fh.truncate(offset);
+      const out = new FileAppender(fh, offset);
+      await pipeline(data, out);
+      // Most bytes were flushed while the body streamed in; this makes the rest durable.
+      await out.sync();
+      return out.position;
+    } finally {
+      await fh.close();
+    }
   }
 
   async readUpload(id: string, length: number): Promise<Readable> {
@@ -91,7 +96,13 @@ export class FsBlobStore implements BlobStore {
     const dir = join(dst, '..');
     await this.ensureDir(dir);
     // Two uploads of the same content may race here; rename replaces atomically with equal bytes.
-    await rename(src, dst);
+    await rename(src, dst).catch(async (err: unknown) => {
+      if (!isENOENT(err)) throw err;
+      // The directory went away since we cached it (removed by hand or by a cleanup).
+      this.knownDirs.delete(dir);
+      await this.ensureDir(dir);
+      await rename(src, dst);
+    });
     await syncDir(dir);
   }
 
@@ -128,6 +139,21 @@ export class FsBlobStore implements BlobStore {
     return fh.createReadStream({ start: range?.start ?? 0, end: range?.end ?? Infinity, highWaterMark: ioChunk, autoClose: true });
   }
 
+  async openBlob(digest: string): Promise<BlobReader> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.blobPath(digest), 'r');
+    } catch (err) {
+      throw notFound(err, digest);
+    }
+    const { size } = await fh.stat();
+    return {
+      size,
+      read: async (buffer, length, position) => (await fh.read(buffer, 0, length, position)).bytesRead,
+      close: () => fh.close(),
+    };
+  }
+
   async delete(digest: string): Promise<boolean> {
     try {
       await rm(this.blobPath(digest));
@@ -142,15 +168,6 @@ export class FsBlobStore implements BlobStore {
     if (this.knownDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     this.knownDirs.add(dir);
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import test from 'ava';
-import { BlobNotFoundError, type BlobStore } from '../../src/storage/blob-store.ts';
+import { BlobNotFoundError, hasPositionalReads, type BlobStore } from '../../src/storage/blob-store.ts';
 
 export interface BlobStoreFixture {
   readonly store: BlobStore;
@@ -108,6 +108,26 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
     ids = await listed();
     t.false(ids.has(a));
     t.false(ids.has(b));
+  });
+
+  withStore('positional reads, where the store offers them, return the same bytes', async (t, store) => {
+    if (!hasPositionalReads(store)) {
+      t.pass('this store streams only');
+      return;
+    }
+    const data = randomBytes(10_000);
+    const id = uploadId();
+    await store.createUpload(id);
+    await store.appendUpload(id, 0, Readable.from([data]));
+    await store.commitUpload(id, data.length, sha256(data));
+    const reader = await store.openBlob(sha256(data));
+    t.is(reader.size, 10_000);
+    const buf = Buffer.alloc(100);
+    t.is(await reader.read(buf, 100, 9_950), 50);
+    t.deepEqual(buf.subarray(0, 50), data.subarray(9_950));
+    t.is(await reader.read(buf, 100, 10_000), 0);
+    await reader.close();
+    await t.throwsAsync(store.openBlob(sha256(randomBytes(4))), { instanceOf: BlobNotFoundError });
   });
 
   withStore('delete removes a blob', async (t, store) => {

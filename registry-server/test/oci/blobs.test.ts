@@ -152,3 +152,45 @@ test('Location of a finished upload is a pullable URL', async (t) => {
   const get = await fetch(resolveLocation(reg.url, res.headers.get('location')));
   t.deepEqual(Buffer.from(await get.arrayBuffer()), data);
 });
+
+test('a storage failure is a 500 with an error body, never a success', async (t) => {
+  const own = await startRegistry();
+  t.teardown(() => own.close());
+  const { rm, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  // Replace the blob directory with a file: publishing can no longer create its subdirectory.
+  await rm(join(own.dataDir, 'blobs'), { recursive: true });
+  await writeFile(join(own.dataDir, 'blobs'), 'not a directory');
+  const data = randomBytes(100);
+  const start = await fetch(`${own.url}/v2/broken/blobs/uploads/`, { method: 'POST' });
+  const put = await fetch(`${resolveLocation(own.url, start.headers.get('location'))}?digest=${sha256(data)}`, { method: 'PUT', body: data });
+  t.is(put.status, 500);
+  t.is(await errorCode(put), 'INTERNAL_ERROR');
+  t.is((await fetch(`${own.url}/v2/broken/blobs/${sha256(data)}`, { method: 'HEAD' })).status, 404);
+});
+
+test('large blobs stream whole and by ranges that cross the server read buffers', async (t) => {
+  const name = repo();
+  const data = randomBytes(5 * 1024 * 1024 + 123);
+  const digest = await pushBlob(reg.url, name, data);
+  const whole = Buffer.from(await (await fetch(`${reg.url}/v2/${name}/blobs/${digest}`)).arrayBuffer());
+  t.is(sha256(whole), digest);
+  const start = 1024 * 1024 - 10;
+  const end = 3 * 1024 * 1024 + 10;
+  const part = await fetch(`${reg.url}/v2/${name}/blobs/${digest}`, { headers: { Range: `bytes=${start}-${end}` } });
+  t.is(part.status, 206);
+  t.deepEqual(Buffer.from(await part.arrayBuffer()), data.subarray(start, end + 1));
+});
+
+test('a client that disconnects mid-download does not disturb the next one', async (t) => {
+  const name = repo();
+  const data = randomBytes(8 * 1024 * 1024);
+  const digest = await pushBlob(reg.url, name, data);
+  const controller = new AbortController();
+  const res = await fetch(`${reg.url}/v2/${name}/blobs/${digest}`, { signal: controller.signal });
+  const reader = res.body?.getReader();
+  await reader?.read();
+  controller.abort();
+  const again = Buffer.from(await (await fetch(`${reg.url}/v2/${name}/blobs/${digest}`)).arrayBuffer());
+  t.is(sha256(again), digest);
+});
