@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { main: 'src/main.ts' },
+  // The hash worker is loaded by path at run time, so it is an entry of its own.
+  entry: { main: 'src/main.ts', 'hash-worker': 'src/registry/hash-worker.ts' },
   format: ['esm'],
   platform: 'node',
   target: 'node22',

@@ -8,6 +8,7 @@ import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
 import type { OciContext } from './oci/context.ts';
 import { ociPlugin } from './oci/router.ts';
 import { healthRoutes, type Readiness } from './ops/health.ts';
+import { HashPool } from './registry/stream-hash.ts';
 import { UploadService } from './registry/uploads.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FsBlobStore } from './storage/fs-blob-store.ts';
@@ -75,7 +76,8 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 
-  const uploads = new UploadService(meta, store, { maxBlobBytes: config.maxBlobBytes });
+  const hashing = new HashPool(config.hashWorkers);
+  const uploads = new UploadService(meta, store, hashing, { maxBlobBytes: config.maxBlobBytes });
   const ctx: OciContext = {
     meta,
     store,
@@ -112,6 +114,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
         }),
       ]);
       clearTimeout(timer);
+      await hashing.close();
       await meta.close();
     })();
     return closing;

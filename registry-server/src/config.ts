@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -12,6 +13,7 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   sqliteSynchronous: 'FULL' | 'NORMAL';
   shutdownTimeoutSeconds: number;
+  hashWorkers: number;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -134,6 +136,14 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('shutdownTimeoutSeconds', 0, 3600),
     show: String,
   },
+  hashWorkers: {
+    key: 'hashWorkers',
+    env: 'BERTH_HASH_WORKERS',
+    flag: 'hash-workers',
+    description: 'threads that compute digests of large uploads off the event loop (0: inline)',
+    parse: integer('hashWorkers', 0, 64),
+    show: String,
+  },
 };
 
 export const defaults: Config = {
@@ -145,6 +155,7 @@ export const defaults: Config = {
   logLevel: 'info',
   sqliteSynchronous: 'FULL',
   shutdownTimeoutSeconds: 30,
+  hashWorkers: Math.max(1, Math.min(4, availableParallelism() - 1)),
 };
 
 export interface LoadedConfig {

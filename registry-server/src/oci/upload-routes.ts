@@ -38,6 +38,12 @@ function readChunkRange(req: FastifyRequest): ChunkRange | undefined {
   return { start, end };
 }
 
+/** The body size the request announces, if it does. */
+function declaredLength(req: FastifyRequest): number | undefined {
+  const v = req.headers['content-length'];
+  return v !== undefined && /^\d{1,16}$/.test(v) ? Number(v) : undefined;
+}
+
 function readAlgorithm(req: FastifyRequest): DigestAlgorithm {
   const algorithm = queryString(req, 'digest-algorithm') ?? 'sha256';
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {
@@ -66,7 +72,7 @@ export async function startUpload(req: FastifyRequest, reply: FastifyReply, { na
     // Could not mount: fall through to an ordinary session, as the spec asks.
   } else if (digestParam !== undefined) {
     const digest = parseDigest(digestParam);
-    const blob = await ctx.uploads.monolithic(repo, digest, req.raw);
+    const blob = await ctx.uploads.monolithic(repo, digest, req.raw, declaredLength(req));
     return blobCreated(reply, name, blob.digest);
   }
 
@@ -94,7 +100,7 @@ export async function patchUpload(req: FastifyRequest, reply: FastifyReply, matc
   // Error replies (416 and the rest) carry the session's state too, so a client can resume.
   reply.headers(sessionHeaders(match.name, session, session.offset));
   const range = readChunkRange(req);
-  const length = await ctx.uploads.append(session, req.raw, range);
+  const length = await ctx.uploads.append(session, req.raw, range, declaredLength(req));
   return reply.code(202).headers({ ...sessionHeaders(match.name, session, length), 'Content-Length': '0' }).send();
 }
 
@@ -106,7 +112,7 @@ export async function finishUpload(req: FastifyRequest, reply: FastifyReply, mat
   if (digestParam === undefined) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to close an upload');
   const digest = parseDigest(digestParam);
   const range = readChunkRange(req);
-  const blob = await ctx.uploads.finish(session, digest, hasBody(req) ? req.raw : undefined, range);
+  const blob = await ctx.uploads.finish(session, digest, hasBody(req) ? req.raw : undefined, range, declaredLength(req));
   return blobCreated(reply, match.name, blob.digest);
 }
 

@@ -1,15 +1,15 @@
-import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RegistryError } from '../errors.ts';
+import type { StreamHash } from './stream-hash.ts';
 
 /** Passes bytes through unchanged while hashing and counting them, refusing past `limit`. */
 export class HashingTap extends Transform {
   bytes = 0;
-  private readonly hash: Hash;
+  private readonly hash: StreamHash;
   private readonly limit: number;
   private readonly onLimit: () => RegistryError;
 
-  constructor(hash: Hash, limit: number, onLimit: () => RegistryError) {
+  constructor(hash: StreamHash, limit: number, onLimit: () => RegistryError) {
     super({ highWaterMark: 1 << 20 });
     this.hash = hash;
     this.limit = limit;
@@ -22,7 +22,8 @@ export class HashingTap extends Transform {
       callback(this.onLimit());
       return;
     }
-    this.hash.update(chunk);
-    callback(null, chunk);
+    const pending = this.hash.update(chunk);
+    if (pending) pending.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
 }

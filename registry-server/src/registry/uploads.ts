@@ -1,12 +1,12 @@
-import { randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { newHash, type Digest, type DigestAlgorithm } from '../digest.ts';
+import type { Digest, DigestAlgorithm } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import type { BlobRecord, MetadataStore, Repository, UploadSession } from '../meta/metadata-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { HashingTap } from './hashing-tap.ts';
+import type { HashPool, StreamHash } from './stream-hash.ts';
 
 export interface UploadLimits {
   readonly maxBlobBytes: number;
@@ -19,8 +19,7 @@ export interface ChunkRange {
 }
 
 interface CachedHash {
-  readonly hash: Hash;
-  readonly algorithm: DigestAlgorithm;
+  readonly hash: StreamHash;
   readonly offset: number;
 }
 
@@ -39,10 +38,12 @@ export class UploadService {
   private readonly meta: MetadataStore;
   private readonly store: BlobStore;
   private readonly limits: UploadLimits;
+  private readonly hashing: HashPool;
 
-  constructor(meta: MetadataStore, store: BlobStore, limits: UploadLimits) {
+  constructor(meta: MetadataStore, store: BlobStore, hashing: HashPool, limits: UploadLimits) {
     this.meta = meta;
     this.store = store;
+    this.hashing = hashing;
     this.limits = limits;
   }
 
@@ -66,15 +67,15 @@ export class UploadService {
     return session;
   }
 
-  /** Appends one chunk; returns the new durable length. */
-  async append(session: UploadSession, data: Readable, range?: ChunkRange): Promise<number> {
-    return this.exclusive(session, async () => this.appendLocked(session, data, range));
+  /** Appends one chunk (of `declaredBytes`, when the request says); returns the new durable length. */
+  async append(session: UploadSession, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
+    return this.exclusive(session, async () => this.appendLocked(session, data, range, declaredBytes));
   }
 
   /** Closes the session: appends an optional final chunk, verifies the digest and publishes the blob. */
-  async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange): Promise<BlobRecord> {
+  async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange, declaredBytes?: number): Promise<BlobRecord> {
     return this.exclusive(session, async () => {
-      const length = data ? await this.appendLocked(session, data, range) : session.offset;
+      const length = data ? await this.appendLocked(session, data, range, declaredBytes) : session.offset;
       let actual: string;
       try {
         actual = await this.digestOf(session.id, length, digest.algorithm);
@@ -90,7 +91,7 @@ export class UploadService {
       const blob = { digest: digest.value, size: length };
       await this.publish(session.id, blob);
       await this.meta.completeUpload(session.id, session.repositoryId, blob);
-      this.hashes.delete(session.id);
+      this.forget(session.id);
       return blob;
     });
   }
@@ -114,19 +115,18 @@ export class UploadService {
 
   async cancel(session: UploadSession): Promise<void> {
     await this.meta.deleteUpload(session.id);
-    this.hashes.delete(session.id);
+    this.forget(session.id);
     await this.store.deleteUpload(session.id);
   }
 
   /** A whole blob in one request (POST ?digest=), with no session row. */
-  async monolithic(repository: Repository, digest: Digest, data: Readable): Promise<BlobRecord> {
+  async monolithic(repository: Repository, digest: Digest, data: Readable, declaredBytes?: number): Promise<BlobRecord> {
     const id = `m-${randomUUID()}`;
     await this.store.createUpload(id);
+    const hash = this.hashing.open(digest.algorithm, declaredBytes);
     try {
-      const hash = newHash(digest.algorithm);
-      const tap = this.tap(hash, 0);
-      const length = await this.store.appendUpload(id, 0, through(data, tap));
-      const actual = `${digest.algorithm}:${hash.digest('hex')}`;
+      const length = await this.store.appendUpload(id, 0, through(data, this.tap(hash, 0)));
+      const actual = await hash.peek();
       if (actual !== digest.value) {
         throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
           detail: { expected: digest.value, computed: actual },
@@ -139,6 +139,8 @@ export class UploadService {
     } catch (err) {
       await this.store.deleteUpload(id);
       throw err;
+    } finally {
+      hash.dispose();
     }
   }
 
@@ -162,7 +164,7 @@ export class UploadService {
     return removed;
   }
 
-  private async appendLocked(session: UploadSession, data: Readable, range?: ChunkRange): Promise<number> {
+  private async appendLocked(session: UploadSession, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
     const current = await this.meta.getUpload(session.id);
     if (!current) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
     const offset = current.offset;
@@ -173,13 +175,13 @@ export class UploadService {
       });
     }
     const algorithm = current.digestAlgorithm as DigestAlgorithm;
-    let hash: Hash;
+    let hash: StreamHash | undefined;
     let length: number;
     try {
-      hash = await this.hashAt(session.id, offset, algorithm);
-      this.hashes.delete(session.id); // until this append is durable, the cached state is unknown
+      hash = await this.hashAt(session.id, offset, algorithm, declaredBytes === undefined ? undefined : offset + declaredBytes);
       length = await this.store.appendUpload(session.id, offset, through(data, this.tap(hash, offset)));
     } catch (err) {
+      hash?.dispose(); // it absorbed bytes that are not durable
       if (err instanceof BlobNotFoundError) {
         // Published by a finish that crashed before recording it: nothing left to append to.
         await this.meta.deleteUpload(session.id);
@@ -188,39 +190,57 @@ export class UploadService {
       throw err;
     }
     if (range && length - offset !== range.end - range.start + 1) {
+      hash.dispose();
       throw new RegistryError('SIZE_INVALID', `chunk carried ${length - offset} bytes but Content-Range announced ${range.end - range.start + 1}`, {
         headers: rangeHeaders(offset),
       });
     }
     if (!(await this.meta.advanceUpload(session.id, offset, length))) {
+      hash.dispose();
       throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by a concurrent request', { status: 416 });
     }
-    this.remember(session.id, { hash, algorithm, offset: length });
+    this.remember(session.id, { hash, offset: length });
     return length;
   }
 
-  private tap(hash: Hash, offset: number): HashingTap {
+  private tap(hash: StreamHash, offset: number): HashingTap {
     const max = this.limits.maxBlobBytes;
     return new HashingTap(hash, max - offset, () => new RegistryError('SIZE_INVALID', `blob exceeds the ${max}-byte limit`, { status: 413 }));
   }
 
-  /** A hash over the first `offset` bytes of an upload, from cache or rebuilt from storage. */
-  private async hashAt(id: string, offset: number, algorithm: DigestAlgorithm): Promise<Hash> {
+  /**
+   * A hash over the first `offset` bytes of an upload, taken out of the cache (the caller owns
+   * it now) or rebuilt from storage. `expectedBytes` is the size the upload is heading for.
+   */
+  private async hashAt(id: string, offset: number, algorithm: DigestAlgorithm, expectedBytes?: number): Promise<StreamHash> {
     const cached = this.hashes.get(id);
-    if (cached && cached.offset === offset && cached.algorithm === algorithm) return cached.hash;
-    const hash = newHash(algorithm);
+    this.hashes.delete(id);
+    if (cached && cached.offset === offset && cached.hash.algorithm === algorithm) return cached.hash;
+    cached?.hash.dispose();
+    const hash = this.hashing.open(algorithm, expectedBytes ?? (offset > 0 ? offset : undefined));
     if (offset > 0) {
-      const stream = await this.store.readUpload(id, offset);
-      await pipeline(stream, async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) hash.update(chunk);
-      });
+      try {
+        const stream = await this.store.readUpload(id, offset);
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          const pending = hash.update(chunk);
+          if (pending) await pending;
+        }
+      } catch (err) {
+        hash.dispose();
+        throw err;
+      }
     }
     return hash;
   }
 
   private async digestOf(id: string, length: number, algorithm: DigestAlgorithm): Promise<string> {
     const hash = await this.hashAt(id, length, algorithm);
-    return `${algorithm}:${hash.copy().digest('hex')}`;
+    try {
+      return await hash.peek();
+    } finally {
+      // Back into the cache: a failed verification leaves the session usable.
+      this.remember(id, { hash, offset: length });
+    }
   }
 
   private async publish(uploadId: string, blob: BlobRecord): Promise<void> {
@@ -233,11 +253,17 @@ export class UploadService {
   }
 
   private remember(id: string, entry: CachedHash): void {
+    this.forget(id);
     if (this.hashes.size >= maxCachedHashes) {
       const oldest = this.hashes.keys().next();
-      if (!oldest.done) this.hashes.delete(oldest.value);
+      if (!oldest.done) this.forget(oldest.value);
     }
     this.hashes.set(id, entry);
+  }
+
+  private forget(id: string): void {
+    this.hashes.get(id)?.hash.dispose();
+    this.hashes.delete(id);
   }
 
   private async exclusive<T>(session: UploadSession, fn: () => Promise<T>): Promise<T> {
