@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-import { createServer } from './app.ts';
+#!/usr/bin/env -S node --max-semi-space-size=1
+// A 1 MiB young generation collects the short-lived buffers of large uploads early, which
+// keeps peak memory low; pass the flag yourself when starting this file with `node`.
 import { ConfigError, loadConfig, summarize, usage } from './config.ts';
 
 async function main(): Promise<void> {
@@ -19,6 +20,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const { config } = loaded;
+  // node:sqlite arrived in Node 22.13; say so plainly rather than failing on an import.
+  if (typeof process.getBuiltinModule !== 'function' || !process.getBuiltinModule('node:sqlite')) {
+    process.stderr.write(`berth: Node.js ${process.version} lacks node:sqlite; Berth needs Node.js 22.13 or later (\`npm start\` and \`make run\` use the pinned Node 24)\n`);
+    process.exit(2);
+  }
+  const { createServer } = await import('./app.ts');
   const server = await createServer(config);
   const log = server.app.log;
   log.info({ config: summarize(loaded), configFile: loaded.file ?? null }, 'configuration');

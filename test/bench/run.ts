@@ -10,9 +10,13 @@
 // Storage goes under the system temp directory (TMPDIR), so both registries write to the same
 // disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
 // on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeTempDir, runCleanups, runCommand, which } from './children.ts';
+import { makeTempDir, onCleanup, runCleanups, runCommand, which } from './children.ts';
+import { curlPull, curlPush, ensureCurl } from './curl.ts';
 import { RegistryClient } from './http-client.ts';
 import { median, pool, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds, readProcMemory, RssSampler, runNodeLoad, runWrk, seconds, type LoadOptions, type LoadResult } from './measure.ts';
 import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks, randomBlobs, sha256, slices } from './payload.ts';
@@ -166,7 +170,8 @@ function mibPerSecond(bytes: number, s: number): number {
   return bytes / MiB / s;
 }
 
-// 1. and 2. A 256 MiB blob pushed monolithically (POST, then PUT with the whole body), then pulled.
+// 1. and 2. A 256 MiB blob pushed monolithically (POST, then PUT with the whole body), then pulled,
+// both timed through curl (see curl.ts); the content is verified through the Node client.
 async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: Metric; notes: string[] }> {
   const { plan } = env;
   const name = 'bench/blobs';
@@ -184,11 +189,16 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
     // One payload buffer, refilled with distinct content for every run, so that no registry can
     // skip work for content it already holds.
     const data = Buffer.allocUnsafe(plan.pushBytes);
+    const curl = await ensureCurl();
+    // curl streams the payload from a file on tmpfs when there is one (cheap to read).
+    const payloadFile = join(existsSync('/dev/shm') ? await mkdtemp('/dev/shm/berth-bench-') : env.workDir, 'payload');
+    onCleanup(() => rm(dirname(payloadFile) === env.workDir ? payloadFile : dirname(payloadFile), { recursive: true, force: true }));
     for (let run = 0; run < plan.pushRuns; run++) {
       fillPseudoRandom(data, `push-${run}`);
       const digest = sha256(data);
+      await writeFile(payloadFile, data);
       for (const t of inTurn(targets, run)) {
-        const m = await measured(t, () => t.client.pushBlob(name, digest, slices(data), data.length));
+        const m = await measured(t, () => curlPush(curl, t.client, name, digest, payloadFile, data.length));
         push.values[t.label].push(mibPerSecond(data.length, m.wall));
         push.cpu[t.label].push(m.cpu / (data.length / MiB));
       }
@@ -207,7 +217,7 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
     const pull = emptyMetric();
     for (let run = 0; run < plan.pullRuns; run++) {
       for (const t of inTurn(targets, run)) {
-        const m = await measured(t, () => t.client.pullBlob(name, last.digest, { size: last.size, verify: false }));
+        const m = await measured(t, () => curlPull(curl, t.client, name, last.digest, last.size));
         pull.values[t.label].push(mibPerSecond(last.size, m.wall));
         pull.cpu[t.label].push(m.cpu / (last.size / MiB));
       }

@@ -76,14 +76,17 @@ export async function checkBerthBuild(): Promise<string | undefined> {
   return newest > built.mtimeMs ? `warning: ${berthMain} is older than registry-server/src; rebuild for current numbers` : undefined;
 }
 
-/** Berth's built server (registry-server/dist/main.js) on this Node, fresh data directory. */
+/**
+ * Berth's built server, started as `make run` starts it: the executable itself, so its
+ * shebang's Node flags apply (npm puts the pinned Node first on PATH). Fresh data directory.
+ */
 export async function startBerth(parentDir: string): Promise<RunningRegistry> {
   const dataDir = await makeTempDir('berth-', parentDir);
   const url = `http://127.0.0.1:${await freePort()}`;
   return startServer({
     label: 'Berth',
-    command: process.execPath,
-    args: [berthMain, '--listen', new URL(url).host, '--data-dir', dataDir, '--log-level', 'warn'],
+    command: berthMain,
+    args: ['--listen', new URL(url).host, '--data-dir', dataDir, '--log-level', 'warn'],
     url,
     readyPath: '/readyz',
     dataDir,
