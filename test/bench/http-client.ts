@@ -3,6 +3,7 @@
 // when asked) without being kept.
 import { createHash, type Hash } from 'node:crypto';
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { drained } from '../support/streams.ts';
 
 /** A request body: one buffer, or chunks produced on demand (never all in memory at once). */
 export type Body = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -49,19 +50,6 @@ function describe(method: string, url: URL): string {
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** Waits until the request can take more data, or has closed (its error is reported elsewhere). */
-function drained(req: ClientRequest): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      req.off('drain', done);
-      req.off('close', done);
-      resolve();
-    };
-    req.on('drain', done);
-    req.on('close', done);
-  });
 }
 
 async function writeBody(req: ClientRequest, body: Body): Promise<void> {

@@ -20,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, descriptor, errorCode, sha256 } from '../support/oci.ts';
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
+import { drained } from '../support/streams.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -72,18 +73,6 @@ function send(method: string, url: string, headers: Record<string, string> = {},
         req.destroy(err as Error);
       }
     })();
-  });
-}
-
-function drained(req: ReturnType<typeof httpRequest>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      req.off('drain', done);
-      req.off('close', done);
-      resolve();
-    };
-    req.on('drain', done);
-    req.on('close', done);
   });
 }
 
