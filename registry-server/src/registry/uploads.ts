@@ -75,7 +75,7 @@ export class UploadService {
   /** Closes the session: appends an optional final chunk, verifies the digest and publishes the blob. */
   async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange, declaredBytes?: number): Promise<BlobRecord> {
     return this.exclusive(session, async () => {
-      const length = data ? await this.appendLocked(session, data, range, declaredBytes) : session.offset;
+      const length = data ? await this.appendLocked(session, data, range, declaredBytes) : await this.durableLength(session.id);
       let actual: string;
       try {
         actual = await this.digestOf(session.id, length, digest.algorithm);
@@ -94,6 +94,13 @@ export class UploadService {
       this.forget(session.id);
       return blob;
     });
+  }
+
+  /** The session's length as recorded now (another request may have appended since it was read). */
+  private async durableLength(id: string): Promise<number> {
+    const current = await this.meta.getUpload(id);
+    if (!current) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+    return current.offset;
   }
 
   /**
