@@ -11,7 +11,7 @@
 // disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
 // on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -189,6 +189,9 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
     // One payload buffer, refilled with distinct content for every run, so that no registry can
     // skip work for content it already holds.
     const data = Buffer.allocUnsafe(plan.pushBytes);
+    // The same bytes written and fdatasynced straight to the registries' storage: the ceiling for
+    // any registry that makes a push durable before answering it.
+    const diskMiBs: number[] = [];
     const curl = await ensureCurl();
     // curl streams the payload from a file on tmpfs when there is one (cheap to read).
     const payloadFile = join(existsSync('/dev/shm') ? await mkdtemp('/dev/shm/berth-bench-') : env.workDir, 'payload');
@@ -197,6 +200,7 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
       fillPseudoRandom(data, `push-${run}`);
       const digest = sha256(data);
       await writeFile(payloadFile, data);
+      diskMiBs.push(await durableWriteMiBs(env.workDir, data));
       for (const t of inTurn(targets, run)) {
         const m = await measured(t, () => curlPush(curl, t.client, name, digest, payloadFile, data.length));
         push.values[t.label].push(mibPerSecond(data.length, m.wall));
@@ -223,8 +227,24 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
       }
     }
     progress(`pull: Berth ${fmtList(pull.values.Berth)} MiB/s, reference ${fmtList(pull.values.reference)} MiB/s`);
+    notes.push(`disk: ${fmtList(diskMiBs)} MiB/s writing ${plan.pushBytes / MiB} MiB with fdatasync to the registries' storage (median ${fmt(median(diskMiBs))}); Berth fsyncs each blob before its 201, the reference does not`);
     return { push, pull, notes };
   });
+}
+
+async function durableWriteMiBs(dir: string, data: Buffer): Promise<number> {
+  const path = join(dir, 'disk-ceiling');
+  const began = process.hrtime.bigint();
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  const s = Number(process.hrtime.bigint() - began) / 1e9;
+  await rm(path, { force: true });
+  return mibPerSecond(data.length, s);
 }
 
 // 3. Many small blobs (POST+PUT each), a fixed number in flight.
@@ -480,7 +500,7 @@ async function main(): Promise<void> {
   out.push(cpuLine('pull', blobs.pull, 1000, 'ms/MiB'));
   out.push(cpuLine('small-blob push', small, 1000, 'ms/blob'));
   out.push(cpuLine('manifest GET', manifests.rate, 1e6, 'us/request'));
-  out.push('Pull verification (sha256 of a full pull):', ...blobs.notes.map((n) => `  ${n}`));
+  out.push('Blob transfers:', ...blobs.notes.map((n) => `  ${n}`));
   if (manifests.notes.length > 0) out.push('Manifest GET latency:', ...manifests.notes.map((n) => `  ${n}`));
   out.push('Berth memory:', ...rss.notes.map((n) => `  ${n}`));
   if (serverLogs.length > 0) out.push('Server output (warnings and errors):', ...serverLogs.map((l) => `  ${l}`));
