@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { RegistryError } from './errors.ts';
 import type { MetadataStore } from './meta/metadata-store.ts';
 import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
+import { ajvKeywords, apiPlugin, apiPrefix } from './api/plugin.ts';
 import type { OciContext } from './oci/context.ts';
 import { ociPlugin } from './oci/router.ts';
 import { healthRoutes, type Readiness } from './ops/health.ts';
@@ -21,6 +22,8 @@ export interface Server {
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the stores. */
   close(): Promise<void>;
 }
+
+export const serverVersion = '0.1.0';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -51,6 +54,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     },
     // Management JSON bodies are small; blob and manifest bodies are streamed by their routes.
     bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, keywords: ajvKeywords } },
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -91,6 +95,19 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
   );
   await app.register(healthRoutes, readiness);
   await app.register(async (scope) => ociPlugin(scope, ctx));
+  const registry = {
+    registryId: config.registryId,
+    region: config.region,
+    // Read when needed: with port 0 the real port is known only once listening.
+    get publicHost(): string {
+      if (config.publicHost) return config.publicHost;
+      const a = app.server.address();
+      const host = typeof a === 'object' && a ? a.address : config.listen.host;
+      const port = typeof a === 'object' && a ? a.port : config.listen.port;
+      return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+  };
+  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion }), { prefix: apiPrefix });
 
   // Monolithic uploads interrupted by a crash leave files no session owns.
   const swept = await uploads.sweepOrphans(new Date());

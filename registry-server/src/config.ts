@@ -14,6 +14,10 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   shutdownTimeoutSeconds: number;
   hashWorkers: number;
+  registryId: string;
+  region: string;
+  /** host[:port] clients use to reach the registry (in repository URIs); defaults to listen. */
+  publicHost: string | undefined;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -144,6 +148,42 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('hashWorkers', 0, 64),
     show: String,
   },
+  registryId: {
+    key: 'registryId',
+    env: 'BERTH_REGISTRY_ID',
+    flag: 'registry-id',
+    description: 'the registry id in ARNs (12 digits, like an AWS account)',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^\d{12}$/.test(text)) throw new ConfigError(`registryId: "${text}" must be 12 digits`);
+      return text;
+    },
+    show: String,
+  },
+  region: {
+    key: 'region',
+    env: 'BERTH_REGION',
+    flag: 'region',
+    description: 'the region name in ARNs',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^[a-z0-9-]{1,32}$/.test(text)) throw new ConfigError(`region: "${text}" must be 1 to 32 of a-z, 0-9 and -`);
+      return text;
+    },
+    show: String,
+  },
+  publicHost: {
+    key: 'publicHost',
+    env: 'BERTH_PUBLIC_HOST',
+    flag: 'public-host',
+    description: 'host[:port] that clients use, shown in repository URIs (default: the listen address)',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-fA-F:.]+\](?::\d{1,5})?$/.test(text)) throw new ConfigError(`publicHost: "${text}" must be host or host:port`);
+      return text;
+    },
+    show: (v) => v ?? '(listen address)',
+  },
 };
 
 export const defaults: Config = {
@@ -156,6 +196,9 @@ export const defaults: Config = {
   sqliteSynchronous: 'FULL',
   shutdownTimeoutSeconds: 30,
   hashWorkers: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  registryId: '000000000000',
+  region: 'local',
+  publicHost: undefined,
 };
 
 export interface LoadedConfig {

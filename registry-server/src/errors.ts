@@ -1,6 +1,7 @@
 // One registry of error codes. OCI routes answer 4xx with the distribution-spec body
 // ({"errors":[{code,message,detail}]}), whose `code` must come from the spec's table; the
-// management API (later) adds its own codes to the same registry.
+// management API answers {code,message,field?,detail?} with ECR's names. Terraform diagnostics
+// and Pulumi failures report the same codes.
 
 export interface ErrorSpec {
   readonly status: number;
@@ -27,29 +28,69 @@ export const ociErrors = {
   INTERNAL_ERROR: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
+/** Management API codes, named as ECR names its exceptions (without the suffix). */
+export const apiErrors = {
+  InvalidParameter: { status: 400, message: 'a parameter is invalid' },
+  LimitExceeded: { status: 400, message: 'a limit was exceeded' },
+  NotFound: { status: 404, message: 'no such endpoint' },
+  RepositoryAlreadyExists: { status: 409, message: 'the repository already exists' },
+  RepositoryNotFound: { status: 404, message: 'the repository does not exist' },
+  RepositoryNotEmpty: { status: 409, message: 'the repository contains images; delete them or use force' },
+  RepositoryPolicyNotFound: { status: 404, message: 'the repository has no policy' },
+  RegistryPolicyNotFound: { status: 404, message: 'the registry has no policy' },
+  LifecyclePolicyNotFound: { status: 404, message: 'the repository has no lifecycle policy' },
+  ImageNotFound: { status: 404, message: 'the image does not exist' },
+  ImageTagAlreadyExists: { status: 409, message: 'the tag is immutable and already points to another image' },
+  TemplateAlreadyExists: { status: 409, message: 'a repository creation template already exists for this prefix' },
+  TemplateNotFound: { status: 404, message: 'no repository creation template exists for this prefix' },
+  PreconditionFailed: { status: 412, message: 'the resource changed since the version given in If-Match' },
+  UnsupportedMediaType: { status: 415, message: 'the request body must be JSON' },
+  InternalError: { status: 500, message: 'internal error' },
+  ServiceUnavailable: { status: 503, message: 'service unavailable' },
+} as const satisfies Record<string, ErrorSpec>;
+
 export type OciErrorCode = keyof typeof ociErrors;
+export type ApiErrorCode = keyof typeof apiErrors;
+export type ErrorCode = OciErrorCode | ApiErrorCode;
+
+export const errorCatalog: Readonly<Record<ErrorCode, ErrorSpec>> = { ...ociErrors, ...apiErrors };
 
 export interface ErrorOptions {
   /** Overrides the code's default status (e.g. 416 for an out-of-order chunk, 413 for size). */
   readonly status?: number;
+  /** The input field at fault, as a path (`selection.countNumber`). */
+  readonly field?: string;
   readonly detail?: unknown;
   readonly headers?: Record<string, string>;
 }
 
 /** An error a route may throw; rendered as a distribution-spec error body. */
 export class RegistryError extends Error {
-  readonly code: OciErrorCode;
+  readonly code: ErrorCode;
   readonly status: number;
+  readonly field: string | undefined;
   readonly detail: unknown;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(code: OciErrorCode, message?: string, options: ErrorOptions = {}) {
-    const spec = ociErrors[code];
+  constructor(code: ErrorCode, message?: string, options: ErrorOptions = {}) {
+    const spec = errorCatalog[code];
     super(message ?? spec.message);
     this.code = code;
     this.status = options.status ?? spec.status;
+    this.field = options.field;
     this.detail = options.detail;
     this.headers = options.headers;
+  }
+
+  /** The management API's body. */
+  toApiBody(requestId: string): { code: string; message: string; field?: string; detail?: unknown; requestId: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.field !== undefined ? { field: this.field } : {}),
+      ...(this.detail !== undefined ? { detail: this.detail } : {}),
+      requestId,
+    };
   }
 
   toBody(): { errors: { code: string; message: string; detail?: unknown }[] } {

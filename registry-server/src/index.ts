@@ -7,3 +7,8 @@ export { FsBlobStore } from './storage/fs-blob-store.ts';
 export type * from './meta/metadata-store.ts';
 export { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
 export { ociRoutes } from './oci/router.ts';
+export { BerthClient, BerthApiError, ResourceClient, type ClientOptions, type Representation } from './client/client.ts';
+export { repositoryModel } from './model/resources/repository.ts';
+export type { ResourceModel } from './model/resource.ts';
+export { fieldMeta, type FieldMeta } from './model/meta.ts';
+export { errorCatalog, type ErrorCode } from './errors.ts';

@@ -2,11 +2,43 @@
 // references, tags and upload sessions. Implementations: SQLite (default), PostgreSQL.
 // Every listing is keyset-paginated: a page costs the same however many rows precede it.
 
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+
+/** A repository's user-set configuration. */
+export interface RepositorySettings {
+  readonly imageTagMutability: TagMutability;
+  /** Wildcard tag filters excepted from the mutability setting. */
+  readonly tagMutabilityExclusions: readonly string[];
+  readonly scanOnPush: boolean;
+  readonly encryptionType: 'AES256' | 'KMS';
+  readonly kmsKey: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const defaultRepositorySettings: RepositorySettings = {
+  imageTagMutability: 'MUTABLE',
+  tagMutabilityExclusions: [],
+  scanOnPush: false,
+  encryptionType: 'AES256',
+  kmsKey: undefined,
+  tags: {},
+};
+
 export interface Repository {
   readonly id: number;
   readonly name: string;
   readonly createdAt: Date;
+  /** Increases with every settings change. */
+  readonly version: number;
+  readonly settings: RepositorySettings;
 }
+
+export interface RepositoryStats {
+  readonly imageCount: number;
+  readonly sizeInBytes: number;
+}
+
+export type UpdateResult<T> = { readonly status: 'ok'; readonly value: T } | { readonly status: 'missing' } | { readonly status: 'stale'; readonly current: T };
 
 export interface BlobRecord {
   readonly digest: string;
@@ -70,9 +102,18 @@ export interface MetadataStore {
   close(): Promise<void>;
 
   getRepository(name: string): Promise<Repository | undefined>;
-  /** Returns the repository, creating it when absent. */
-  ensureRepository(name: string): Promise<Repository>;
+  /** Returns the repository, creating it with `settings` when absent. */
+  ensureRepository(name: string, settings?: RepositorySettings): Promise<Repository>;
+  /** Creates a repository; undefined when the name is taken. */
+  createRepository(name: string, settings: RepositorySettings): Promise<Repository | undefined>;
+  /** Replaces a repository's settings, if its version is still `expectedVersion` (when given). */
+  updateRepository(name: string, settings: RepositorySettings, expectedVersion?: number): Promise<UpdateResult<Repository>>;
+  /** Deletes a repository and everything in it; refuses one holding manifests unless `force`. */
+  deleteRepository(name: string, options: { force: boolean; expectedVersion?: number }): Promise<'deleted' | 'missing' | 'not-empty' | 'stale'>;
   listRepositories(page: Page): Promise<string[]>;
+  /** Repositories whose names start with `prefix`, in name order. */
+  listRepositoryRecords(prefix: string, page: Page): Promise<Repository[]>;
+  repositoryStats(repositoryId: number): Promise<RepositoryStats>;
 
   /** A blob linked to the repository (pushed to it or mounted into it). */
   getRepositoryBlob(repositoryId: number, digest: string): Promise<BlobRecord | undefined>;

@@ -2,7 +2,7 @@
 //   metadataStoreConformance('sqlite', async () => ({ meta, cleanup }))
 import { createHash, randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import type { ManifestInput, MetadataStore } from '../../src/meta/metadata-store.ts';
+import { defaultRepositorySettings, type ManifestInput, type MetadataStore } from '../../src/meta/metadata-store.ts';
 
 export interface MetadataStoreFixture {
   readonly meta: MetadataStore;
@@ -55,6 +55,37 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     t.deepEqual(await meta.listRepositories({ limit: 2 }), ['B-upper-not-valid-but-stored', 'a']);
     t.deepEqual(await meta.listRepositories({ after: 'a', limit: 2 }), ['a/z', 'b/repo']);
     t.deepEqual(await meta.listRepositories({ after: 'c', limit: 2 }), []);
+  });
+
+  withMeta('repository settings: create once, update with versions, list by prefix, stats, delete', async (t, meta) => {
+    const settings = { ...defaultRepositorySettings, imageTagMutability: 'IMMUTABLE' as const, tags: { team: 'a' } };
+    const created = await meta.createRepository('p/one', settings);
+    t.is(created?.version, 1);
+    t.deepEqual(created?.settings, settings);
+    t.is(await meta.createRepository('p/one', settings), undefined, 'a taken name');
+    const ensured = await meta.ensureRepository('p/one');
+    t.deepEqual(ensured.settings, settings, 'ensure keeps an existing repository as it is');
+    const updated = await meta.updateRepository('p/one', { ...settings, scanOnPush: true }, 1);
+    t.is(updated.status, 'ok');
+    t.is(updated.status === 'ok' ? updated.value.version : 0, 2);
+    const stale = await meta.updateRepository('p/one', settings, 1);
+    t.is(stale.status, 'stale');
+    t.is(stale.status === 'stale' ? stale.current.version : 0, 2);
+    t.is((await meta.updateRepository('p/missing', settings)).status, 'missing');
+    for (const n of ['p/two', 'p2/x', 'q/one', 'p/three']) await meta.createRepository(n, defaultRepositorySettings);
+    t.deepEqual((await meta.listRepositoryRecords('p/', { limit: 10 })).map((r) => r.name), ['p/one', 'p/three', 'p/two']);
+    t.deepEqual((await meta.listRepositoryRecords('p/', { after: 'p/one', limit: 1 })).map((r) => r.name), ['p/three']);
+    t.deepEqual((await meta.listRepositoryRecords('', { after: 'p2/x', limit: 10 })).map((r) => r.name), ['q/one']);
+    const repo = await meta.ensureRepository('p/two');
+    const layer = digest();
+    await meta.putBlob(repo.id, { digest: layer, size: 1000 });
+    await meta.putManifest(repo.id, manifest({ blobs: [layer] }), ['v1']);
+    t.deepEqual(await meta.repositoryStats(repo.id), { imageCount: 1, sizeInBytes: 1000 });
+    t.is(await meta.deleteRepository('p/two', { force: false }), 'not-empty');
+    t.is(await meta.deleteRepository('p/two', { force: true, expectedVersion: 7 }), 'stale');
+    t.is(await meta.deleteRepository('p/two', { force: true }), 'deleted');
+    t.is(await meta.deleteRepository('p/two', { force: true }), 'missing');
+    t.is(await meta.getRepository('p/two'), undefined);
   });
 
   withMeta('blobs: put links to one repository, link mounts into another, unlink removes the link only', async (t, meta) => {

@@ -61,4 +61,17 @@ CREATE TABLE uploads (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    sql: `
+ALTER TABLE repositories ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE repositories ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE repositories ADD COLUMN image_tag_mutability TEXT NOT NULL DEFAULT 'MUTABLE';
+ALTER TABLE repositories ADD COLUMN tag_mutability_exclusions TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE repositories ADD COLUMN scan_on_push INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE repositories ADD COLUMN encryption_type TEXT NOT NULL DEFAULT 'AES256';
+ALTER TABLE repositories ADD COLUMN kms_key TEXT;
+ALTER TABLE repositories ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+`,
+  },
 ];

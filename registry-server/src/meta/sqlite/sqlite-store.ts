@@ -1,16 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type {
-  BlobRecord,
-  ManifestInput,
-  ManifestRecord,
-  MetadataStore,
-  Page,
-  PutManifestResult,
-  ReferrerRecord,
-  Repository,
-  UploadSession,
+import {
+  defaultRepositorySettings,
+  type BlobRecord,
+  type ManifestInput,
+  type ManifestRecord,
+  type MetadataStore,
+  type Page,
+  type PutManifestResult,
+  type ReferrerRecord,
+  type Repository,
+  type RepositorySettings,
+  type RepositoryStats,
+  type TagMutability,
+  type UpdateResult,
+  type UploadSession,
 } from '../metadata-store.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -81,13 +86,69 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getRepository(name: string): Promise<Repository | undefined> {
-    const r = this.q('SELECT id, name, created_at FROM repositories WHERE name = ?').get(name) as Row | undefined;
+    const r = this.q(`SELECT ${repositoryColumns} FROM repositories WHERE name = ?`).get(name) as Row | undefined;
     return r && toRepository(r);
   }
 
-  async ensureRepository(name: string): Promise<Repository> {
-    this.q('INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Date.now());
-    return toRepository(this.q('SELECT id, name, created_at FROM repositories WHERE name = ?').get(name) as Row);
+  async ensureRepository(name: string, settings: RepositorySettings = defaultRepositorySettings): Promise<Repository> {
+    return (await this.createRepository(name, settings)) ?? toRepository(this.q(`SELECT ${repositoryColumns} FROM repositories WHERE name = ?`).get(name) as Row);
+  }
+
+  async createRepository(name: string, settings: RepositorySettings): Promise<Repository | undefined> {
+    const now = Date.now();
+    const r = this.q(
+      `INSERT INTO repositories (name, created_at, updated_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags)
+       VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING ${repositoryColumns}`,
+    ).get(name, now, now, ...settingsParams(settings)) as Row | undefined;
+    return r && toRepository(r);
+  }
+
+  async updateRepository(name: string, settings: RepositorySettings, expectedVersion?: number): Promise<UpdateResult<Repository>> {
+    return this.tx((): UpdateResult<Repository> => {
+      const current = this.q(`SELECT ${repositoryColumns} FROM repositories WHERE name = ?`).get(name) as Row | undefined;
+      if (!current) return { status: 'missing' };
+      if (expectedVersion !== undefined && Number(current.version) !== expectedVersion) return { status: 'stale', current: toRepository(current) };
+      const r = this.q(
+        `UPDATE repositories SET version = version + 1, updated_at = ?, image_tag_mutability = ?, tag_mutability_exclusions = ?, scan_on_push = ?,
+         encryption_type = ?, kms_key = ?, tags = ? WHERE name = ? RETURNING ${repositoryColumns}`,
+      ).get(Date.now(), ...settingsParams(settings), name) as Row;
+      return { status: 'ok', value: toRepository(r) };
+    });
+  }
+
+  async deleteRepository(name: string, options: { force: boolean; expectedVersion?: number }): Promise<'deleted' | 'missing' | 'not-empty' | 'stale'> {
+    return this.tx(() => {
+      const r = this.q('SELECT id, version FROM repositories WHERE name = ?').get(name) as Row | undefined;
+      if (!r) return 'missing';
+      if (options.expectedVersion !== undefined && Number(r.version) !== options.expectedVersion) return 'stale';
+      if (!options.force && this.q('SELECT 1 FROM manifests WHERE repository_id = ? LIMIT 1').get(r.id as number)) return 'not-empty';
+      this.q('DELETE FROM repositories WHERE id = ?').run(r.id as number);
+      return 'deleted';
+    });
+  }
+
+  async listRepositoryRecords(prefix: string, page: Page): Promise<Repository[]> {
+    const after = page.after ?? '';
+    // A prefix is the key range [prefix, prefixEnd): still one index seek per page.
+    const rows = (
+      prefix === ''
+        ? this.q(`SELECT ${repositoryColumns} FROM repositories WHERE name > ? ORDER BY name LIMIT ?`).all(after, page.limit)
+        : this.q(`SELECT ${repositoryColumns} FROM repositories WHERE name >= ? AND name < ? AND name > ? ORDER BY name LIMIT ?`).all(
+            prefix,
+            prefixEnd(prefix),
+            after,
+            page.limit,
+          )
+    ) as Row[];
+    return rows.map(toRepository);
+  }
+
+  async repositoryStats(repositoryId: number): Promise<RepositoryStats> {
+    const images = this.q('SELECT count(*) AS n FROM manifests WHERE repository_id = ?').get(repositoryId) as Row;
+    const bytes = this.q(
+      'SELECT coalesce(sum(b.size), 0) AS n FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = ?',
+    ).get(repositoryId) as Row;
+    return { imageCount: Number(images.n), sizeInBytes: Number(bytes.n) };
   }
 
   async listRepositories(page: Page): Promise<string[]> {
@@ -260,8 +321,33 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
+const repositoryColumns =
+  'id, name, created_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags';
+
 function toRepository(r: Row): Repository {
-  return { id: Number(r.id), name: r.name as string, createdAt: new Date(Number(r.created_at)) };
+  return {
+    id: Number(r.id),
+    name: r.name as string,
+    createdAt: new Date(Number(r.created_at)),
+    version: Number(r.version),
+    settings: {
+      imageTagMutability: r.image_tag_mutability as TagMutability,
+      tagMutabilityExclusions: JSON.parse(r.tag_mutability_exclusions as string) as string[],
+      scanOnPush: Number(r.scan_on_push) === 1,
+      encryptionType: r.encryption_type as 'AES256' | 'KMS',
+      kmsKey: (r.kms_key as string | null) ?? undefined,
+      tags: JSON.parse(r.tags as string) as Record<string, string>,
+    },
+  };
+}
+
+function settingsParams(s: RepositorySettings): (string | number | null)[] {
+  return [s.imageTagMutability, JSON.stringify(s.tagMutabilityExclusions), s.scanOnPush ? 1 : 0, s.encryptionType, s.kmsKey ?? null, JSON.stringify(s.tags)];
+}
+
+/** The least string greater than every string that starts with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 function toManifest(r: Row): ManifestRecord {

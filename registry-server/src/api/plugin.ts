@@ -1,0 +1,70 @@
+import swagger from '@fastify/swagger';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { RegistryError } from '../errors.ts';
+import type { MetadataStore } from '../meta/metadata-store.ts';
+import { metaKeyword } from '../model/meta.ts';
+import { repositoryModel } from '../model/resources/repository.ts';
+import { registerResource } from './plumbing.ts';
+import { RepositoryHandler, type RegistryIdentity } from './repositories.ts';
+
+export const apiPrefix = '/api/v1';
+
+export interface ApiContext {
+  readonly meta: MetadataStore;
+  readonly registry: RegistryIdentity;
+  readonly version: string;
+}
+
+/** Ajv must accept the model's extension keyword (it carries IaC facts, not constraints). */
+export const ajvKeywords = [metaKeyword];
+
+/** "/tags/env" from ajv's "/tags/env" or "" → the field path people read: "tags.env". */
+function fieldOf(instancePath: string, missing?: unknown): string | undefined {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (typeof missing === 'string') parts.push(missing);
+  return parts.length > 0 ? parts.join('.') : undefined;
+}
+
+function toRegistryError(err: FastifyError): RegistryError {
+  if (err instanceof RegistryError) return err;
+  const first = err.validation?.[0];
+  if (first) {
+    const params = first.params as Record<string, unknown>;
+    const field = fieldOf(first.instancePath, params.missingProperty ?? params.additionalProperty);
+    const where = err.validationContext === 'body' ? '' : `${err.validationContext ?? 'request'} `;
+    return new RegistryError('InvalidParameter', `${where}${field ?? 'value'} ${first.message ?? 'is invalid'}`.trim(), field === undefined ? {} : { field });
+  }
+  if (err.statusCode === 415) return new RegistryError('UnsupportedMediaType', err.message);
+  if (err.statusCode === 413) return new RegistryError('LimitExceeded', err.message, { status: 413 });
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new RegistryError('InvalidParameter', err.message, { status: err.statusCode });
+  return new RegistryError('InternalError');
+}
+
+/** The management API under /api/v1: every resource model, its OpenAPI document, shared errors. */
+export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Berth management API', version: ctx.version, description: 'Repositories, images, policies and the rest of Berth, as resources.' },
+    },
+    // Only the management routes carry tags; the OCI and health routes stay out of the document.
+    hideUntagged: true,
+  });
+
+  // JSON only: the plain-text parser Fastify starts with would let a text body reach validation.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const err = toRegistryError(error);
+    if (err.code === 'InternalError') req.log.error({ err: error }, 'request failed');
+    if (err.headers) reply.headers(err.headers);
+    return reply.code(err.status).send(err.toApiBody(req.id));
+  });
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.code(404).send(new RegistryError('NotFound', `no such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`).toApiBody(req.id)),
+  );
+
+  app.get('/openapi.json', async () => app.swagger());
+
+  registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
+}

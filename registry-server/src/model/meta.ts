@@ -1,0 +1,24 @@
+// Per-field facts the projections need beyond JSON Schema: Terraform's RequiresReplace and
+// Sensitive, and Pulumi's replace rules. Stored in the schema under one extension keyword so that
+// validators ignore it and OpenAPI carries it along.
+import type { TSchema } from '@sinclair/typebox';
+
+export const metaKeyword = 'x-berth';
+
+export interface FieldMeta {
+  /** Changing the value replaces the resource (it cannot be updated in place). */
+  readonly forceNew?: boolean;
+  /** Never logged, and marked sensitive in IaC state. */
+  readonly sensitive?: boolean;
+  /** An input the server fills in when it is omitted (Terraform: optional + computed). */
+  readonly serverDefault?: boolean;
+}
+
+export function fieldMeta(schema: TSchema): FieldMeta {
+  return ((schema as Record<string, unknown>)[metaKeyword] as FieldMeta | undefined) ?? {};
+}
+
+/** Attaches field facts to a schema (returns the same schema, annotated). */
+export function withMeta<T extends TSchema>(schema: T, meta: FieldMeta): T {
+  return { ...schema, [metaKeyword]: meta };
+}

@@ -1,0 +1,35 @@
+// The shape of a resource description. Each managed resource is described once, as data; the
+// management routes, OpenAPI, the typed client, the Terraform schema and the Pulumi types are
+// all projections of these descriptions.
+import type { TObject } from '@sinclair/typebox';
+import type { ApiErrorCode } from '../errors.ts';
+
+export type Operation = 'create' | 'read' | 'update' | 'delete' | 'list';
+
+export interface ResourceModel<I extends TObject = TObject, O extends TObject = TObject> {
+  /** snake_case name, used by the IaC projections (berth_<name>). */
+  readonly name: string;
+  /** Human title. */
+  readonly title: string;
+  readonly description: string;
+  /**
+   * Item path under /api/v1 with {placeholders} for the identity fields, e.g.
+   * /repositories/{repositoryName}. A singleton has no collection.
+   */
+  readonly path: string;
+  /** Collection path for create and list; absent for singletons (which are put in place). */
+  readonly collectionPath?: string;
+  /** Input fields that identify one resource (their values fill the path placeholders). */
+  readonly identity: readonly string[];
+  /** How an import id is written, e.g. "<repositoryName>". */
+  readonly importId: string;
+  /** User inputs. Field facts (forceNew, sensitive, serverDefault) live in each field's meta. */
+  readonly inputs: I;
+  /** Values the server computes. */
+  readonly outputs: O;
+  readonly operations: readonly Operation[];
+  /** Error codes the operations may answer besides InvalidParameter and PreconditionFailed. */
+  readonly errors: readonly ApiErrorCode[];
+  /** Query parameters accepted by delete (e.g. force). */
+  readonly deleteOptions?: TObject;
+}
