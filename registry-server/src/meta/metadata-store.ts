@@ -94,7 +94,8 @@ export interface Page {
 
 export type PutManifestResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly missing: readonly string[] };
+  | { readonly ok: false; readonly reason: 'missing'; readonly missing: readonly string[] }
+  | { readonly ok: false; readonly reason: 'immutable'; readonly tag: string; readonly digest: string };
 
 export interface MetadataStore {
   /** Applies pending versioned migrations. */
@@ -137,9 +138,10 @@ export interface MetadataStore {
 
   /**
    * Stores a manifest and points `tags` at it, atomically, after checking that every blob and
-   * manifest it references exists in the repository. Subjects need not exist.
+   * manifest it references exists in the repository (subjects need not), and that none of
+   * `immutableTags` already points at another manifest.
    */
-  putManifest(repositoryId: number, manifest: ManifestInput, tags: readonly string[]): Promise<PutManifestResult>;
+  putManifest(repositoryId: number, manifest: ManifestInput, tags: readonly string[], immutableTags?: readonly string[]): Promise<PutManifestResult>;
   getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
   getManifestByTag(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
   /** Deletes a manifest and every tag pointing at it. */

@@ -5,6 +5,7 @@ import { RegistryError } from '../errors.ts';
 import type { ManifestRecord } from '../meta/metadata-store.ts';
 import { assertName, assertTag } from '../names.ts';
 import { queryStrings, repositoryForPush, requireRepository, type OciContext, type RouteMatch } from './context.ts';
+import { immutableTags } from '../registry/tag-mutability.ts';
 import { parseManifest } from './manifest-parser.ts';
 
 const maxTagsPerPush = 100;
@@ -74,10 +75,17 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
       references: parsed.references,
     },
     tags,
+    immutableTags(repo.settings, tags),
   );
-  if (!result.ok) {
+  if (!result.ok && result.reason === 'missing') {
     throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${result.missing.length} unknown blob(s) or manifest(s)`, {
       detail: { digests: result.missing },
+    });
+  }
+  if (!result.ok) {
+    // The spec has no tag code; MANIFEST_INVALID with the reason is what clients print.
+    throw new RegistryError('MANIFEST_INVALID', `tag ${result.tag} is immutable in repository ${name} and already points to ${result.digest}`, {
+      detail: { tag: result.tag, digest: result.digest, imageTagMutability: repo.settings.imageTagMutability },
     });
   }
   reply.code(201).headers({ Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' });

@@ -133,7 +133,7 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     await meta.putBlob(other.id, { digest: layer, size: 1 });
     const m = manifest({ blobs: [layer] });
     const refused = await meta.putManifest(repo.id, m, ['latest']);
-    t.deepEqual(refused, { ok: false, missing: [layer] }, 'a blob of another repository does not count');
+    t.deepEqual(refused, { ok: false, reason: 'missing', missing: [layer] }, 'a blob of another repository does not count');
     t.is(await meta.getManifest(repo.id, m.digest), undefined, 'nothing stored on refusal');
     t.is(await meta.getManifestByTag(repo.id, 'latest'), undefined);
     await meta.linkBlob(repo.id, layer);
@@ -160,12 +160,17 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     t.deepEqual(await meta.listTags(repo.id, { limit: 10 }), ['1.0', 'C', 'a', 'b']);
     t.deepEqual(await meta.listTags(repo.id, { limit: 2 }), ['1.0', 'C']);
     t.deepEqual(await meta.listTags(repo.id, { after: 'C', limit: 10 }), ['a', 'b']);
+    const m3 = manifest();
+    t.deepEqual(await meta.putManifest(repo.id, m3, ['a', 'new'], ['a']), { ok: false, reason: 'immutable', tag: 'a', digest: m2.digest }, 'an immutable tag does not move');
+    t.is(await meta.getManifest(repo.id, m3.digest), undefined, 'nothing stored on refusal');
+    t.deepEqual(await meta.putManifest(repo.id, m2, ['a'], ['a']), { ok: true }, 'the same digest again is fine');
+    t.deepEqual(await meta.putManifest(repo.id, m3, ['fresh'], ['fresh']), { ok: true }, 'a new immutable tag is fine');
     t.true(await meta.deleteTag(repo.id, 'b'));
     t.false(await meta.deleteTag(repo.id, 'b'));
     t.truthy(await meta.getManifest(repo.id, m1.digest), 'deleting a tag keeps the manifest');
     t.true(await meta.deleteManifest(repo.id, m1.digest));
     t.false(await meta.deleteManifest(repo.id, m1.digest));
-    t.deepEqual(await meta.listTags(repo.id, { limit: 10 }), ['a'], 'deleting a manifest removes its tags');
+    t.deepEqual(await meta.listTags(repo.id, { limit: 10 }), ['a', 'fresh'], 'deleting a manifest removes its tags');
   });
 
   withMeta('referrers: by subject, filtered by artifactType, ordered by digest, paginated', async (t, meta) => {

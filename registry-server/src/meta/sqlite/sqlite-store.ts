@@ -235,7 +235,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return new Set((this.q('SELECT id FROM uploads').all() as Row[]).map((r) => r.id as string));
   }
 
-  async putManifest(repositoryId: number, m: ManifestInput, tags: readonly string[]): Promise<PutManifestResult> {
+  async putManifest(repositoryId: number, m: ManifestInput, tags: readonly string[], immutableTags: readonly string[] = []): Promise<PutManifestResult> {
     const now = Date.now();
     return this.tx((): PutManifestResult => {
       const missing: string[] = [];
@@ -247,7 +247,11 @@ export class SqliteMetadataStore implements MetadataStore {
             : this.q('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, ref.digest);
         if (!found) missing.push(ref.digest);
       }
-      if (missing.length > 0) return { ok: false, missing };
+      if (missing.length > 0) return { ok: false, reason: 'missing', missing };
+      for (const tag of immutableTags) {
+        const current = this.q('SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?').get(repositoryId, tag) as Row | undefined;
+        if (current && current.manifest_digest !== m.digest) return { ok: false, reason: 'immutable', tag, digest: current.manifest_digest as string };
+      }
       const inserted = this.q(
         `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, content, subject, annotations, pushed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`,
