@@ -3,7 +3,9 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { RegistryError } from '../errors.ts';
 import type { MetadataStore } from '../meta/metadata-store.ts';
 import { metaKeyword } from '../model/meta.ts';
+import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
+import { TemplateHandler } from './templates.ts';
 import { registerResource } from './plumbing.ts';
 import { RepositoryHandler, type RegistryIdentity } from './repositories.ts';
 
@@ -67,4 +69,5 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   app.get('/openapi.json', async () => app.swagger());
 
   registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
+  registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
 }

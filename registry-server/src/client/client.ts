@@ -3,6 +3,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { ApiErrorCode } from '../errors.ts';
 import type { ResourceModel } from '../model/resource.ts';
+import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
 
 export type Representation<M extends ResourceModel> = Static<M['inputs']> & Static<M['outputs']>;
@@ -129,11 +130,13 @@ class Http {
 /** The management API, one property per resource type. */
 export class BerthClient {
   readonly repositories: ResourceClient<typeof repositoryModel>;
+  readonly repositoryCreationTemplates: ResourceClient<typeof repositoryCreationTemplateModel>;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
     this.http = new Http(options);
     this.repositories = this.resource(repositoryModel);
+    this.repositoryCreationTemplates = this.resource(repositoryCreationTemplateModel);
   }
 
   resource<M extends ResourceModel>(model: M): ResourceClient<M> {

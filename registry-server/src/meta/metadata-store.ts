@@ -86,6 +86,29 @@ export interface UploadSession {
   readonly createdAt: Date;
 }
 
+/**
+ * A resource kept as one JSON document under (kind, key): creation templates, policies and the
+ * other settings-shaped resources. Documents tied to a repository go when it goes.
+ */
+export interface StoredDocument {
+  readonly kind: string;
+  readonly key: string;
+  readonly body: string;
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface PutDocumentOptions {
+  /** create: fail if present; update: fail if absent; upsert: either. */
+  readonly mode: 'create' | 'update' | 'upsert';
+  readonly expectedVersion?: number;
+  /** Ties the document's life to this repository. */
+  readonly repositoryId?: number;
+}
+
+export type PutDocumentResult = UpdateResult<StoredDocument> | { readonly status: 'exists'; readonly current: StoredDocument };
+
 export interface Page {
   /** Return entries strictly after this key. */
   readonly after?: string | undefined;
@@ -101,6 +124,12 @@ export interface MetadataStore {
   /** Applies pending versioned migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+
+  getDocument(kind: string, key: string): Promise<StoredDocument | undefined>;
+  /** Documents of a kind whose keys start with `prefix`, in key order. */
+  listDocuments(kind: string, prefix: string, page: Page): Promise<StoredDocument[]>;
+  putDocument(kind: string, key: string, body: string, options: PutDocumentOptions): Promise<PutDocumentResult>;
+  deleteDocument(kind: string, key: string, expectedVersion?: number): Promise<'deleted' | 'missing' | 'stale'>;
 
   getRepository(name: string): Promise<Repository | undefined>;
   /** Returns the repository, creating it with `settings` when absent. */

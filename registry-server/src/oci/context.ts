@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MetadataStore, Repository } from '../meta/metadata-store.ts';
 import { RegistryError } from '../errors.ts';
+import { documentKinds } from '../api/document-kinds.ts';
+import { findTemplate } from '../api/templates.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 
@@ -32,9 +34,28 @@ export async function requireRepository(ctx: OciContext, name: string): Promise<
   return repo;
 }
 
-/** The repository a push writes to; created by its first push. */
+/**
+ * The repository a push writes to. A missing one is created when a repository creation template
+ * with CREATE_ON_PUSH matches its name (the embedded default ships a ROOT one); otherwise the
+ * push is NAME_UNKNOWN.
+ */
 export async function repositoryForPush(ctx: OciContext, name: string): Promise<Repository> {
-  return ctx.meta.ensureRepository(name);
+  const existing = await ctx.meta.getRepository(name);
+  if (existing) return existing;
+  const template = await findTemplate(ctx.meta, name, 'CREATE_ON_PUSH');
+  if (!template) {
+    throw new RegistryError('NAME_UNKNOWN', `repository ${name} does not exist, and no repository creation template creates it on push`, { detail: { name } });
+  }
+  const created = await ctx.meta.createRepository(name, template.settings);
+  // Another push may have created it a moment ago; theirs stands.
+  if (!created) return (await ctx.meta.getRepository(name)) ?? (await ctx.meta.ensureRepository(name, template.settings));
+  if (template.repositoryPolicy !== undefined) {
+    await ctx.meta.putDocument(documentKinds.repositoryPolicy, name, template.repositoryPolicy, { mode: 'upsert', repositoryId: created.id });
+  }
+  if (template.lifecyclePolicy !== undefined) {
+    await ctx.meta.putDocument(documentKinds.lifecyclePolicy, name, template.lifecyclePolicy, { mode: 'upsert', repositoryId: created.id });
+  }
+  return created;
 }
 
 export function queryString(req: FastifyRequest, key: string): string | undefined {

@@ -74,4 +74,26 @@ ALTER TABLE repositories ADD COLUMN kms_key TEXT;
 ALTER TABLE repositories ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
 `,
   },
+  {
+    version: 3,
+    sql: `
+CREATE TABLE documents (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  repository_id INTEGER REFERENCES repositories(id) ON DELETE CASCADE,
+  body TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX documents_by_repository ON documents (repository_id) WHERE repository_id IS NOT NULL;
+-- The embedded default ships a ROOT template that creates repositories on first push.
+INSERT INTO documents (kind, key, body, version, created_at, updated_at) VALUES (
+  'repository-creation-template', 'ROOT',
+  '{"prefix":"ROOT","description":"Creates any repository on its first push (shipped with Berth; edit or delete it).","appliedFor":["CREATE_ON_PUSH"],"imageTagMutability":"MUTABLE","imageScanningConfiguration":{"scanOnPush":false},"encryptionConfiguration":{"encryptionType":"AES256"},"resourceTags":{}}',
+  1, CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER)
+);
+`,
+  },
 ];

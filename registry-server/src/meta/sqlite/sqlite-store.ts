@@ -8,11 +8,14 @@ import {
   type ManifestRecord,
   type MetadataStore,
   type Page,
+  type PutDocumentOptions,
+  type PutDocumentResult,
   type PutManifestResult,
   type ReferrerRecord,
   type Repository,
   type RepositorySettings,
   type RepositoryStats,
+  type StoredDocument,
   type TagMutability,
   type UpdateResult,
   type UploadSession,
@@ -83,6 +86,62 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+
+  async getDocument(kind: string, key: string): Promise<StoredDocument | undefined> {
+    const r = this.q(`SELECT ${documentColumns} FROM documents WHERE kind = ? AND key = ?`).get(kind, key) as Row | undefined;
+    return r && toDocument(r);
+  }
+
+  async listDocuments(kind: string, prefix: string, page: Page): Promise<StoredDocument[]> {
+    const after = page.after ?? '';
+    const rows = (
+      prefix === ''
+        ? this.q(`SELECT ${documentColumns} FROM documents WHERE kind = ? AND key > ? ORDER BY key LIMIT ?`).all(kind, after, page.limit)
+        : this.q(`SELECT ${documentColumns} FROM documents WHERE kind = ? AND key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?`).all(
+            kind,
+            prefix,
+            prefixEnd(prefix),
+            after,
+            page.limit,
+          )
+    ) as Row[];
+    return rows.map(toDocument);
+  }
+
+  async putDocument(kind: string, key: string, body: string, options: PutDocumentOptions): Promise<PutDocumentResult> {
+    const now = Date.now();
+    return this.tx((): PutDocumentResult => {
+      const current = this.q(`SELECT ${documentColumns} FROM documents WHERE kind = ? AND key = ?`).get(kind, key) as Row | undefined;
+      if (current) {
+        const doc = toDocument(current);
+        if (options.mode === 'create') return { status: 'exists', current: doc };
+        if (options.expectedVersion !== undefined && doc.version !== options.expectedVersion) return { status: 'stale', current: doc };
+        const r = this.q(`UPDATE documents SET body = ?, version = version + 1, updated_at = ? WHERE kind = ? AND key = ? RETURNING ${documentColumns}`).get(
+          body,
+          now,
+          kind,
+          key,
+        ) as Row;
+        return { status: 'ok', value: toDocument(r) };
+      }
+      if (options.mode === 'update') return { status: 'missing' };
+      if (options.expectedVersion !== undefined) return { status: 'missing' };
+      const r = this.q(
+        `INSERT INTO documents (kind, key, repository_id, body, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) RETURNING ${documentColumns}`,
+      ).get(kind, key, options.repositoryId ?? null, body, now, now) as Row;
+      return { status: 'ok', value: toDocument(r) };
+    });
+  }
+
+  async deleteDocument(kind: string, key: string, expectedVersion?: number): Promise<'deleted' | 'missing' | 'stale'> {
+    return this.tx(() => {
+      const r = this.q('SELECT version FROM documents WHERE kind = ? AND key = ?').get(kind, key) as Row | undefined;
+      if (!r) return 'missing';
+      if (expectedVersion !== undefined && Number(r.version) !== expectedVersion) return 'stale';
+      this.q('DELETE FROM documents WHERE kind = ? AND key = ?').run(kind, key);
+      return 'deleted';
+    });
   }
 
   async getRepository(name: string): Promise<Repository | undefined> {
@@ -323,6 +382,19 @@ export class SqliteMetadataStore implements MetadataStore {
       annotations: (r.annotations as string | null) ?? undefined,
     }));
   }
+}
+
+const documentColumns = 'kind, key, body, version, created_at, updated_at';
+
+function toDocument(r: Row): StoredDocument {
+  return {
+    kind: r.kind as string,
+    key: r.key as string,
+    body: r.body as string,
+    version: Number(r.version),
+    createdAt: new Date(Number(r.created_at)),
+    updatedAt: new Date(Number(r.updated_at)),
+  };
 }
 
 const repositoryColumns =
