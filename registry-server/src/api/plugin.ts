@@ -6,6 +6,10 @@ import { metaKeyword } from '../model/meta.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
 import { TemplateHandler } from './templates.ts';
+import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from '../model/resources/policies.ts';
+import { DocumentResource } from './document-resource.ts';
+import { documentKinds } from './document-kinds.ts';
+import { canonicalLifecycleText, canonicalPolicyText } from './policy-text.ts';
 import { registerResource } from './plumbing.ts';
 import { RepositoryHandler, type RegistryIdentity } from './repositories.ts';
 
@@ -70,4 +74,41 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
 
   registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
   registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
+  const registryId = { registryId: ctx.registry.registryId };
+  registerResource(
+    app,
+    repositoryPolicyModel,
+    new DocumentResource(ctx.meta, {
+      kind: documentKinds.repositoryPolicy,
+      field: 'policyText',
+      canonicalize: (text) => canonicalPolicyText(text, 'policyText'),
+      notFound: 'RepositoryPolicyNotFound',
+      repositoryScoped: true,
+      outputs: () => registryId,
+    }),
+  );
+  registerResource(
+    app,
+    registryPolicyModel,
+    new DocumentResource(ctx.meta, {
+      kind: documentKinds.registryPolicy,
+      field: 'policyText',
+      canonicalize: (text) => canonicalPolicyText(text, 'policyText'),
+      notFound: 'RegistryPolicyNotFound',
+      repositoryScoped: false,
+      outputs: () => registryId,
+    }),
+  );
+  registerResource(
+    app,
+    lifecyclePolicyModel,
+    new DocumentResource(ctx.meta, {
+      kind: documentKinds.lifecyclePolicy,
+      field: 'lifecyclePolicyText',
+      canonicalize: (text) => canonicalLifecycleText(text, 'lifecyclePolicyText'),
+      notFound: 'LifecyclePolicyNotFound',
+      repositoryScoped: true,
+      outputs: () => registryId,
+    }),
+  );
 }

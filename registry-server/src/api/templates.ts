@@ -1,9 +1,8 @@
 import { RegistryError } from '../errors.ts';
-import { canonicalLifecyclePolicy, validateLifecyclePolicy } from '../lifecycle/index.ts';
 import type { MetadataStore, RepositorySettings, StoredDocument } from '../meta/metadata-store.ts';
 import type { repositoryCreationTemplateModel, TemplateInput } from '../model/resources/repository-creation-template.ts';
-import { validatePolicyDocument } from '../policy/index.ts';
 import { documentKinds } from './document-kinds.ts';
+import { canonicalLifecycleText, canonicalPolicyText } from './policy-text.ts';
 import { settingsFrom } from './repositories.ts';
 import type { Identity, Page, Representation, ResourceHandler } from './resource-handler.ts';
 
@@ -26,34 +25,8 @@ function normalize(input: TemplateInput): TemplateInput {
     encryptionConfiguration: { encryptionType: settings.encryptionType },
     resourceTags: { ...settings.tags },
   };
-  if (input.repositoryPolicy !== undefined) {
-    const policy = validatePolicyDocument(input.repositoryPolicy, { context: 'resource' });
-    if (!policy.ok) {
-      const first = policy.errors[0];
-      throw new RegistryError('InvalidParameter', `repositoryPolicy: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'invalid'}`, {
-        field: 'repositoryPolicy',
-        detail: { errors: policy.errors.slice(0, 20) },
-      });
-    }
-    out.repositoryPolicy = policy.canonical;
-  }
-  if (input.lifecyclePolicy !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(input.lifecyclePolicy);
-    } catch {
-      throw new RegistryError('InvalidParameter', 'lifecyclePolicy is not valid JSON', { field: 'lifecyclePolicy' });
-    }
-    const lifecycle = validateLifecyclePolicy(parsed);
-    if (!lifecycle.ok) {
-      const first = lifecycle.errors[0];
-      throw new RegistryError('InvalidParameter', `lifecyclePolicy: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'invalid'}`, {
-        field: 'lifecyclePolicy',
-        detail: { errors: lifecycle.errors.slice(0, 20) },
-      });
-    }
-    out.lifecyclePolicy = canonicalLifecyclePolicy(lifecycle.policy);
-  }
+  if (input.repositoryPolicy !== undefined) out.repositoryPolicy = canonicalPolicyText(input.repositoryPolicy, 'repositoryPolicy');
+  if (input.lifecyclePolicy !== undefined) out.lifecyclePolicy = canonicalLifecycleText(input.lifecyclePolicy, 'lifecyclePolicy');
   return out;
 }
 

@@ -5,6 +5,7 @@ import type { ApiErrorCode } from '../errors.ts';
 import type { ResourceModel } from '../model/resource.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
+import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from '../model/resources/policies.ts';
 
 export type Representation<M extends ResourceModel> = Static<M['inputs']> & Static<M['outputs']>;
 export type IdentityOf<M extends ResourceModel> = Pick<Static<M['inputs']>, M['identity'][number]>;
@@ -131,12 +132,18 @@ class Http {
 export class BerthClient {
   readonly repositories: ResourceClient<typeof repositoryModel>;
   readonly repositoryCreationTemplates: ResourceClient<typeof repositoryCreationTemplateModel>;
+  readonly repositoryPolicies: ResourceClient<typeof repositoryPolicyModel>;
+  readonly registryPolicy: ResourceClient<typeof registryPolicyModel>;
+  readonly lifecyclePolicies: ResourceClient<typeof lifecyclePolicyModel>;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
     this.http = new Http(options);
     this.repositories = this.resource(repositoryModel);
     this.repositoryCreationTemplates = this.resource(repositoryCreationTemplateModel);
+    this.repositoryPolicies = this.resource(repositoryPolicyModel);
+    this.registryPolicy = this.resource(registryPolicyModel);
+    this.lifecyclePolicies = this.resource(lifecyclePolicyModel);
   }
 
   resource<M extends ResourceModel>(model: M): ResourceClient<M> {

@@ -61,12 +61,12 @@ export function validateLifecyclePolicy(input: unknown): ValidationResult {
   }
   const policy = checkPolicy(value, errors);
   if (policy === undefined || errors.count > 0) return fail(errors.list);
-  if (typeof input !== 'string') {
-    // ECR bounds the text; for a parsed value, the shortest text that says the same is the canonical one.
-    const length = canonicalLifecyclePolicy(policy).length;
-    if (length > limits.maxPolicyLength) {
-      return fail([{ path: '', message: `policy is ${length} characters as canonical JSON; at most ${limits.maxPolicyLength} are allowed` }]);
-    }
+  // ECR bounds the text. A parsed value has none, and the canonical text is what gets stored, so it
+  // must fit too; it outgrows its source text only through spellings such as 1e9 for 1000000000
+  // and unescaped unpaired surrogates.
+  const length = canonicalLifecyclePolicy(policy).length;
+  if (length > limits.maxPolicyLength) {
+    return fail([{ path: '', message: `policy is ${length} characters as canonical JSON; at most ${limits.maxPolicyLength} are allowed` }]);
   }
   return { ok: true, policy };
 }

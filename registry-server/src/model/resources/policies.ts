@@ -1,0 +1,78 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Version } from '../common.ts';
+import { withMeta } from '../meta.ts';
+import type { ResourceModel } from '../resource.ts';
+import { RepositoryName } from './repository.ts';
+
+const PolicyText = Type.String({
+  minLength: 1,
+  maxLength: 10240,
+  description: 'IAM policy JSON (Version, Statement, ...). Returned in canonical form: arrays sorted, keys ordered, no whitespace.',
+});
+
+const repositoryPolicyInputs = Type.Object(
+  { repositoryName: withMeta(RepositoryName, { forceNew: true }), policyText: PolicyText },
+  { additionalProperties: false },
+);
+const registryOutputs = Type.Object({ registryId: Type.String({ description: 'The registry.' }), version: Version });
+
+export const repositoryPolicyModel = {
+  name: 'repository_policy',
+  title: 'RepositoryPolicy',
+  description: "A repository's access policy (one per repository).",
+  path: '/repositories/{repositoryName}/policy',
+  identity: ['repositoryName'],
+  importId: '<repositoryName>',
+  inputs: repositoryPolicyInputs,
+  outputs: registryOutputs,
+  operations: ['read', 'update', 'delete'],
+  errors: ['RepositoryNotFound', 'RepositoryPolicyNotFound'],
+} as const satisfies ResourceModel<typeof repositoryPolicyInputs, typeof registryOutputs>;
+
+const registryPolicyInputs = Type.Object({ policyText: PolicyText }, { additionalProperties: false });
+
+export const registryPolicyModel = {
+  name: 'registry_policy',
+  title: 'RegistryPolicy',
+  description: 'The registry-wide access policy (one per registry).',
+  path: '/registry/policy',
+  identity: [],
+  importId: '<registryId>',
+  inputs: registryPolicyInputs,
+  outputs: registryOutputs,
+  operations: ['read', 'update', 'delete'],
+  errors: ['RegistryPolicyNotFound'],
+} as const satisfies ResourceModel<typeof registryPolicyInputs, typeof registryOutputs>;
+
+const lifecyclePolicyInputs = Type.Object(
+  {
+    repositoryName: withMeta(RepositoryName, { forceNew: true }),
+    lifecyclePolicyText: Type.String({
+      minLength: 1,
+      maxLength: 30720,
+      description: 'ECR lifecycle policy JSON ({"rules":[...]}). Returned in canonical form.',
+    }),
+  },
+  { additionalProperties: false },
+);
+const lifecycleOutputs = Type.Object({
+  registryId: Type.String({ description: 'The registry.' }),
+  lastEvaluatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the policy last ran.' })),
+  version: Version,
+});
+
+export const lifecyclePolicyModel = {
+  name: 'lifecycle_policy',
+  title: 'LifecyclePolicy',
+  description: "A repository's lifecycle policy: rules that expire images by count or age (one per repository).",
+  path: '/repositories/{repositoryName}/lifecycle-policy',
+  identity: ['repositoryName'],
+  importId: '<repositoryName>',
+  inputs: lifecyclePolicyInputs,
+  outputs: lifecycleOutputs,
+  operations: ['read', 'update', 'delete'],
+  errors: ['RepositoryNotFound', 'LifecyclePolicyNotFound'],
+} as const satisfies ResourceModel<typeof lifecyclePolicyInputs, typeof lifecycleOutputs>;
+
+export type RepositoryPolicyInput = Static<typeof repositoryPolicyInputs>;
+export type LifecyclePolicyInput = Static<typeof lifecyclePolicyInputs>;
