@@ -10,6 +10,7 @@ import type { OciContext } from './oci/context.ts';
 import { ociPlugin } from './oci/router.ts';
 import { healthRoutes, type Readiness } from './ops/health.ts';
 import { HashPool } from './registry/stream-hash.ts';
+import { PullRecorder } from './registry/pull-recorder.ts';
 import { UploadService } from './registry/uploads.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FsBlobStore } from './storage/fs-blob-store.ts';
@@ -82,10 +83,12 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
 
   const hashing = new HashPool(config.hashWorkers);
   const uploads = new UploadService(meta, store, hashing, { maxBlobBytes: config.maxBlobBytes });
+  const pulls = new PullRecorder(meta);
   const ctx: OciContext = {
     meta,
     store,
     uploads,
+    pulls,
     limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize },
   };
 
@@ -132,6 +135,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
       ]);
       clearTimeout(timer);
       await hashing.close();
+      await pulls.close();
       await meta.close();
     })();
     return closing;

@@ -6,6 +6,8 @@ import { metaKeyword } from '../model/meta.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
 import { TemplateHandler } from './templates.ts';
+import { ImageService } from '../registry/images.ts';
+import { registerImageRoutes } from './images.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from '../model/resources/policies.ts';
 import { DocumentResource } from './document-resource.ts';
 import { documentKinds } from './document-kinds.ts';
@@ -74,6 +76,7 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
 
   registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
   registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
+  registerImageRoutes(app, new ImageService(ctx.meta, ctx.registry.registryId));
   const registryId = { registryId: ctx.registry.registryId };
   registerResource(
     app,

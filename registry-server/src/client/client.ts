@@ -2,6 +2,7 @@
 // hand-written copy of a resource. Used by the IaC providers, replication and tests.
 import type { Static } from '@sinclair/typebox';
 import type { ApiErrorCode } from '../errors.ts';
+import type { BatchDeleteResponseT, BatchGetResponseT, ImageIdT, ListImagesResponseT } from '../model/images.ts';
 import type { ResourceModel } from '../model/resource.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
@@ -128,6 +129,32 @@ class Http {
   }
 }
 
+/** Image operations of one registry (not resources: nothing declares an image). */
+export class ImagesClient {
+  private readonly http: Http;
+
+  constructor(http: Http) {
+    this.http = http;
+  }
+
+  private path(repositoryName: string, rest: string): string {
+    return `/repositories/${encodeURIComponent(repositoryName)}/images${rest}`;
+  }
+
+  async list(repositoryName: string, query: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; maxResults?: number; nextToken?: string } = {}): Promise<ListImagesResponseT> {
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    return this.http.call('GET', this.path(repositoryName, qs ? `?${qs}` : ''));
+  }
+
+  async batchGet(repositoryName: string, imageIds: ImageIdT[]): Promise<BatchGetResponseT> {
+    return this.http.call('POST', this.path(repositoryName, '/batch-get'), { imageIds });
+  }
+
+  async batchDelete(repositoryName: string, imageIds: ImageIdT[]): Promise<BatchDeleteResponseT> {
+    return this.http.call('POST', this.path(repositoryName, '/batch-delete'), { imageIds });
+  }
+}
+
 /** The management API, one property per resource type. */
 export class BerthClient {
   readonly repositories: ResourceClient<typeof repositoryModel>;
@@ -135,6 +162,7 @@ export class BerthClient {
   readonly repositoryPolicies: ResourceClient<typeof repositoryPolicyModel>;
   readonly registryPolicy: ResourceClient<typeof registryPolicyModel>;
   readonly lifecyclePolicies: ResourceClient<typeof lifecyclePolicyModel>;
+  readonly images: ImagesClient;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
@@ -144,6 +172,7 @@ export class BerthClient {
     this.repositoryPolicies = this.resource(repositoryPolicyModel);
     this.registryPolicy = this.resource(registryPolicyModel);
     this.lifecyclePolicies = this.resource(lifecyclePolicyModel);
+    this.images = new ImagesClient(this.http);
   }
 
   resource<M extends ResourceModel>(model: M): ResourceClient<M> {

@@ -76,6 +76,24 @@ export interface ReferrerRecord {
   readonly annotations: string | undefined;
 }
 
+/** A manifest seen as an image: what ECR's DescribeImages reports. */
+export interface ImageRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly artifactType: string | undefined;
+  readonly manifestSize: number;
+  /** Bytes of the blobs the manifest references (config and layers). */
+  readonly blobBytes: number;
+  readonly tags: readonly string[];
+  readonly pushedAt: Date;
+  readonly lastPulledAt: Date | undefined;
+  /** Whether an index in the repository lists it, or it is the referrer of another manifest. */
+  readonly referenced: boolean;
+  readonly subject: string | undefined;
+}
+
+export type TagFilter = 'TAGGED' | 'UNTAGGED' | 'ANY';
+
 export interface UploadSession {
   readonly id: string;
   readonly repositoryId: number;
@@ -179,4 +197,12 @@ export interface MetadataStore {
   listTags(repositoryId: number, page: Page): Promise<string[]>;
   /** Manifests in the repository whose subject is `digest`, ordered by digest. */
   listReferrers(repositoryId: number, subject: string, page: Page, artifactType?: string): Promise<ReferrerRecord[]>;
+
+  /** Images (manifests) of a repository in digest order, with their tags and sizes. */
+  listImages(repositoryId: number, filter: TagFilter, page: Page): Promise<ImageRecord[]>;
+  getImage(repositoryId: number, digest: string): Promise<ImageRecord | undefined>;
+  /** Digests of the index manifests in the repository that list `digest`. */
+  indexesListing(repositoryId: number, digest: string): Promise<string[]>;
+  /** Records pull times (batched by the caller); unknown manifests are ignored. */
+  recordPulls(pulls: readonly { repositoryId: number; digest: string; at: Date }[]): Promise<void>;
 }

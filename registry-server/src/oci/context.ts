@@ -3,6 +3,7 @@ import type { MetadataStore, Repository } from '../meta/metadata-store.ts';
 import { RegistryError } from '../errors.ts';
 import { documentKinds } from '../api/document-kinds.ts';
 import { findTemplate } from '../api/templates.ts';
+import type { PullRecorder } from '../registry/pull-recorder.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 
@@ -17,6 +18,7 @@ export interface OciContext {
   readonly meta: MetadataStore;
   readonly store: BlobStore;
   readonly uploads: UploadService;
+  readonly pulls: PullRecorder;
   readonly limits: OciLimits;
 }
 

@@ -94,7 +94,7 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
   return reply.send();
 }
 
-async function findManifest(ctx: OciContext, { name, reference }: RouteMatch): Promise<ManifestRecord> {
+async function findManifest(ctx: OciContext, { name, reference }: RouteMatch): Promise<ManifestRecord & { repositoryId: number }> {
   assertName(name);
   const repo = await requireRepository(ctx, name);
   let record: ManifestRecord | undefined;
@@ -105,7 +105,7 @@ async function findManifest(ctx: OciContext, { name, reference }: RouteMatch): P
     record = await ctx.meta.getManifestByTag(repo.id, reference);
   }
   if (!record) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { detail: { name, reference } });
-  return record;
+  return { ...record, repositoryId: repo.id };
 }
 
 /** GET and HEAD /v2/<name>/manifests/<reference>: the stored bytes, exactly. */
@@ -118,6 +118,7 @@ export async function getManifest(req: FastifyRequest, reply: FastifyReply, matc
     ETag: `"${m.digest}"`,
   });
   if (req.method === 'HEAD') return reply.send();
+  ctx.pulls.record(m.repositoryId, m.digest);
   return reply.send(Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength));
 }
 

@@ -96,4 +96,10 @@ INSERT INTO documents (kind, key, body, version, created_at, updated_at) VALUES 
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+ALTER TABLE manifests ADD COLUMN last_pulled_at INTEGER;
+`,
+  },
 ];

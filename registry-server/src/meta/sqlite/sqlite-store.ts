@@ -4,6 +4,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   defaultRepositorySettings,
   type BlobRecord,
+  type ImageRecord,
+  type TagFilter,
   type ManifestInput,
   type ManifestRecord,
   type MetadataStore,
@@ -86,6 +88,36 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+
+  async listImages(repositoryId: number, filter: TagFilter, page: Page): Promise<ImageRecord[]> {
+    const rows = this.q(`${imageSelect} WHERE m.repository_id = ? AND m.digest > ?${tagFilters[filter]} ORDER BY m.digest LIMIT ?`).all(
+      repositoryId,
+      page.after ?? '',
+      page.limit,
+    ) as Row[];
+    return rows.map(toImage);
+  }
+
+  async getImage(repositoryId: number, digest: string): Promise<ImageRecord | undefined> {
+    const r = this.q(`${imageSelect} WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest) as Row | undefined;
+    return r && toImage(r);
+  }
+
+  async indexesListing(repositoryId: number, digest: string): Promise<string[]> {
+    const rows = this.q("SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND digest = ? AND kind = 'manifest' ORDER BY manifest_digest").all(
+      repositoryId,
+      digest,
+    ) as Row[];
+    return rows.map((r) => r.manifest_digest as string);
+  }
+
+  async recordPulls(pulls: readonly { repositoryId: number; digest: string; at: Date }[]): Promise<void> {
+    if (pulls.length === 0) return;
+    this.tx(() => {
+      const set = this.q('UPDATE manifests SET last_pulled_at = max(coalesce(last_pulled_at, 0), ?) WHERE repository_id = ? AND digest = ?');
+      for (const p of pulls) set.run(p.at.getTime(), p.repositoryId, p.digest);
+    });
   }
 
   async getDocument(kind: string, key: string): Promise<StoredDocument | undefined> {
@@ -399,6 +431,35 @@ function toDocument(r: Row): StoredDocument {
 
 const repositoryColumns =
   'id, name, created_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags';
+
+const imageSelect = `SELECT m.digest, m.media_type, m.artifact_type, m.size, m.pushed_at, m.last_pulled_at, m.subject,
+  (SELECT group_concat(t.name, char(10)) FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest) AS tag_names,
+  (SELECT coalesce(sum(b.size), 0) FROM manifest_references r JOIN blobs b ON b.digest = r.digest
+     WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob') AS blob_bytes,
+  EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.digest = m.digest AND r.kind = 'manifest') AS listed
+  FROM manifests m`;
+
+const tagFilters = {
+  ANY: '',
+  TAGGED: ' AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
+  UNTAGGED: ' AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
+} as const;
+
+function toImage(r: Row): ImageRecord {
+  const names = r.tag_names as string | null;
+  return {
+    digest: r.digest as string,
+    mediaType: r.media_type as string,
+    artifactType: (r.artifact_type as string | null) ?? undefined,
+    manifestSize: Number(r.size),
+    blobBytes: Number(r.blob_bytes),
+    tags: names ? names.split('\n').sort() : [],
+    pushedAt: new Date(Number(r.pushed_at)),
+    lastPulledAt: r.last_pulled_at === null ? undefined : new Date(Number(r.last_pulled_at)),
+    referenced: Number(r.listed) === 1 || r.subject !== null,
+    subject: (r.subject as string | null) ?? undefined,
+  };
+}
 
 function toRepository(r: Row): Repository {
   return {

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { RegistryError } from '../errors.ts';
+import {
+  BatchDeleteResponse,
+  BatchGetResponse,
+  BatchImagesRequest,
+  ListImagesQuery,
+  ListImagesResponse,
+  RepositoryParams,
+  type ImageIdT,
+} from '../model/images.ts';
+import type { ImageService } from '../registry/images.ts';
+
+const tags = ['Images'];
+
+function decodeDigestToken(token: string): string {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (Buffer.from(text, 'utf8').toString('base64url') !== token) throw new RegistryError('InvalidParameter', 'nextToken is not a token this API issued', { field: 'nextToken' });
+  return text;
+}
+
+/** Image operations under a repository: list and describe, batch get, batch delete. */
+export function registerImageRoutes(app: FastifyInstance, images: ImageService): void {
+  app.get(
+    '/repositories/:repositoryName/images',
+    { schema: { tags, summary: 'List and describe images', params: RepositoryParams, querystring: ListImagesQuery, response: { 200: ListImagesResponse } } },
+    async (req) => {
+      const { repositoryName } = req.params as { repositoryName: string };
+      const q = req.query as { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; maxResults?: number; nextToken?: string };
+      const repo = await images.repository(repositoryName);
+      const page = await images.list(repo, q.tagStatus ?? 'ANY', q.maxResults ?? 100, q.nextToken === undefined ? undefined : decodeDigestToken(q.nextToken));
+      return { imageDetails: page.images, ...(page.after !== undefined ? { nextToken: Buffer.from(page.after, 'utf8').toString('base64url') } : {}) };
+    },
+  );
+  app.post(
+    '/repositories/:repositoryName/images/batch-get',
+    { schema: { tags, summary: 'Get image manifests by digest or tag', params: RepositoryParams, body: BatchImagesRequest, response: { 200: BatchGetResponse } } },
+    async (req) => {
+      const { repositoryName } = req.params as { repositoryName: string };
+      return images.batchGet(await images.repository(repositoryName), (req.body as { imageIds: ImageIdT[] }).imageIds);
+    },
+  );
+  app.post(
+    '/repositories/:repositoryName/images/batch-delete',
+    {
+      schema: {
+        tags,
+        summary: 'Untag (by tag) or delete (by digest) images; per-image failures are reported, not thrown',
+        params: RepositoryParams,
+        body: BatchImagesRequest,
+        response: { 200: BatchDeleteResponse },
+      },
+    },
+    async (req) => {
+      const { repositoryName } = req.params as { repositoryName: string };
+      return images.batchDelete(await images.repository(repositoryName), (req.body as { imageIds: ImageIdT[] }).imageIds);
+    },
+  );
+}
