@@ -11,6 +11,7 @@ import { ociPlugin } from './oci/router.ts';
 import { healthRoutes, type Readiness } from './ops/health.ts';
 import { HashPool } from './registry/stream-hash.ts';
 import { PullRecorder } from './registry/pull-recorder.ts';
+import { LifecycleRunner, LifecycleScheduler } from './registry/lifecycle-runner.ts';
 import { UploadService } from './registry/uploads.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FsBlobStore } from './storage/fs-blob-store.ts';
@@ -110,7 +111,14 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
       return `${host.includes(':') ? `[${host}]` : host}:${port}`;
     },
   };
-  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion }), { prefix: apiPrefix });
+  const lifecycle = new LifecycleRunner(meta);
+  const scheduler = new LifecycleScheduler(
+    lifecycle,
+    config.lifecycleIntervalSeconds,
+    (err) => app.log.error({ err }, 'scheduled lifecycle run failed'),
+    (r) => app.log.info(r, 'scheduled lifecycle run'),
+  );
+  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle }), { prefix: apiPrefix });
 
   // Monolithic uploads interrupted by a crash leave files no session owns.
   const swept = await uploads.sweepOrphans(new Date());
@@ -134,6 +142,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
         }),
       ]);
       clearTimeout(timer);
+      await scheduler.close();
       await hashing.close();
       await pulls.close();
       await meta.close();

@@ -18,6 +18,7 @@ export interface Config {
   region: string;
   /** host[:port] clients use to reach the registry (in repository URIs); defaults to listen. */
   publicHost: string | undefined;
+  lifecycleIntervalSeconds: number;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -184,6 +185,14 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     },
     show: (v) => v ?? '(listen address)',
   },
+  lifecycleIntervalSeconds: {
+    key: 'lifecycleIntervalSeconds',
+    env: 'BERTH_LIFECYCLE_INTERVAL_SECONDS',
+    flag: 'lifecycle-interval-seconds',
+    description: 'how often every lifecycle policy runs (0: only on demand)',
+    parse: integer('lifecycleIntervalSeconds', 0, 7 * 24 * 3600),
+    show: String,
+  },
 };
 
 export const defaults: Config = {
@@ -199,6 +208,7 @@ export const defaults: Config = {
   registryId: '000000000000',
   region: 'local',
   publicHost: undefined,
+  lifecycleIntervalSeconds: 3600,
 };
 
 export interface LoadedConfig {

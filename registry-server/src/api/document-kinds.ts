@@ -4,4 +4,6 @@ export const documentKinds = {
   repositoryPolicy: 'repository-policy',
   lifecyclePolicy: 'lifecycle-policy',
   registryPolicy: 'registry-policy',
+  /** When a repository's lifecycle policy last ran. */
+  lifecycleRun: 'lifecycle-run',
 } as const;

@@ -13,7 +13,7 @@ export interface DocumentResourceOptions {
   /** Repository-scoped documents live and die with their repository. */
   readonly repositoryScoped: boolean;
   /** Output values besides the text and version. */
-  readonly outputs: (doc: StoredDocument) => Record<string, unknown>;
+  readonly outputs: (doc: StoredDocument) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /**
@@ -37,8 +37,8 @@ export class DocumentResource<M extends ResourceModel> implements ResourceHandle
     return { key: name, repositoryId: repo.id };
   }
 
-  private represent(id: Identity, doc: StoredDocument): Representation<M> {
-    return { ...id, [this.options.field]: doc.body, ...this.options.outputs(doc), version: doc.version } as Representation<M>;
+  private async represent(id: Identity, doc: StoredDocument): Promise<Representation<M>> {
+    return { ...id, [this.options.field]: doc.body, ...(await this.options.outputs(doc)), version: doc.version } as Representation<M>;
   }
 
   async read(id: Identity): Promise<Representation<M>> {

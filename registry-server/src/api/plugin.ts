@@ -8,6 +8,8 @@ import { repositoryModel } from '../model/resources/repository.ts';
 import { TemplateHandler } from './templates.ts';
 import { ImageService } from '../registry/images.ts';
 import { registerImageRoutes } from './images.ts';
+import { registerLifecycleRoutes } from './lifecycle.ts';
+import type { LifecycleRunner } from '../registry/lifecycle-runner.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from '../model/resources/policies.ts';
 import { DocumentResource } from './document-resource.ts';
 import { documentKinds } from './document-kinds.ts';
@@ -21,6 +23,7 @@ export interface ApiContext {
   readonly meta: MetadataStore;
   readonly registry: RegistryIdentity;
   readonly version: string;
+  readonly lifecycle: LifecycleRunner;
 }
 
 /** Ajv must accept the model's extension keyword (it carries IaC facts, not constraints). */
@@ -111,7 +114,11 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
       canonicalize: (text) => canonicalLifecycleText(text, 'lifecyclePolicyText'),
       notFound: 'LifecyclePolicyNotFound',
       repositoryScoped: true,
-      outputs: () => registryId,
+      outputs: async (doc) => {
+        const run = await ctx.meta.getDocument(documentKinds.lifecycleRun, doc.key);
+        return { ...registryId, ...(run ? { lastEvaluatedAt: (JSON.parse(run.body) as { at: string }).at } : {}) };
+      },
     }),
   );
+  registerLifecycleRoutes(app, ctx.meta, ctx.lifecycle);
 }

@@ -2,6 +2,7 @@
 // hand-written copy of a resource. Used by the IaC providers, replication and tests.
 import type { Static } from '@sinclair/typebox';
 import type { ApiErrorCode } from '../errors.ts';
+import type { ExecuteResponseT, ExpirationsResponseT, PreviewResponseT } from '../model/lifecycle.ts';
 import type { BatchDeleteResponseT, BatchGetResponseT, ImageIdT, ListImagesResponseT } from '../model/images.ts';
 import type { ResourceModel } from '../model/resource.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
@@ -155,6 +156,33 @@ export class ImagesClient {
   }
 }
 
+/** A repository's lifecycle policy operations beyond put/get/delete. */
+export class LifecycleClient {
+  private readonly http: Http;
+
+  constructor(http: Http) {
+    this.http = http;
+  }
+
+  private path(repositoryName: string, rest: string): string {
+    return `/repositories/${encodeURIComponent(repositoryName)}/lifecycle-policy${rest}`;
+  }
+
+  /** What the stored policy (or `lifecyclePolicyText`) would expire now. */
+  async preview(repositoryName: string, lifecyclePolicyText?: string): Promise<PreviewResponseT> {
+    return this.http.call('POST', this.path(repositoryName, '/preview'), lifecyclePolicyText === undefined ? {} : { lifecyclePolicyText });
+  }
+
+  async execute(repositoryName: string): Promise<ExecuteResponseT> {
+    return this.http.call('POST', this.path(repositoryName, '/execute'), {});
+  }
+
+  async expirations(repositoryName: string, query: { maxResults?: number; nextToken?: string } = {}): Promise<ExpirationsResponseT> {
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    return this.http.call('GET', this.path(repositoryName, `/expirations${qs ? `?${qs}` : ''}`));
+  }
+}
+
 /** The management API, one property per resource type. */
 export class BerthClient {
   readonly repositories: ResourceClient<typeof repositoryModel>;
@@ -163,6 +191,7 @@ export class BerthClient {
   readonly registryPolicy: ResourceClient<typeof registryPolicyModel>;
   readonly lifecyclePolicies: ResourceClient<typeof lifecyclePolicyModel>;
   readonly images: ImagesClient;
+  readonly lifecycle: LifecycleClient;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
@@ -173,6 +202,7 @@ export class BerthClient {
     this.registryPolicy = this.resource(registryPolicyModel);
     this.lifecyclePolicies = this.resource(lifecyclePolicyModel);
     this.images = new ImagesClient(this.http);
+    this.lifecycle = new LifecycleClient(this.http);
   }
 
   resource<M extends ResourceModel>(model: M): ResourceClient<M> {

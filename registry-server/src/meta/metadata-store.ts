@@ -92,6 +92,17 @@ export interface ImageRecord {
   readonly subject: string | undefined;
 }
 
+/** One image expired by a lifecycle rule (kept after the image, and the repository, are gone). */
+export interface ExpirationRecord {
+  readonly id: number;
+  readonly repositoryName: string;
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly rulePriority: number;
+  readonly reason: string;
+  readonly expiredAt: Date;
+}
+
 export type TagFilter = 'TAGGED' | 'UNTAGGED' | 'ANY';
 
 export interface UploadSession {
@@ -203,6 +214,9 @@ export interface MetadataStore {
   getImage(repositoryId: number, digest: string): Promise<ImageRecord | undefined>;
   /** Digests of the index manifests in the repository that list `digest`. */
   indexesListing(repositoryId: number, digest: string): Promise<string[]>;
+  recordExpirations(records: readonly Omit<ExpirationRecord, 'id'>[]): Promise<void>;
+  /** Expirations of a repository, newest first; `after` is the id of the last one seen. */
+  listExpirations(repositoryName: string, page: { after?: number; limit: number }): Promise<ExpirationRecord[]>;
   /** Records pull times (batched by the caller); unknown manifests are ignored. */
   recordPulls(pulls: readonly { repositoryId: number; digest: string; at: Date }[]): Promise<void>;
 }

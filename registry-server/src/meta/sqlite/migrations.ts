@@ -102,4 +102,19 @@ INSERT INTO documents (kind, key, body, version, created_at, updated_at) VALUES 
 ALTER TABLE manifests ADD COLUMN last_pulled_at INTEGER;
 `,
   },
+  {
+    version: 5,
+    sql: `
+CREATE TABLE lifecycle_expirations (
+  id INTEGER PRIMARY KEY,
+  repository_name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  rule_priority INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  expired_at INTEGER NOT NULL
+);
+CREATE INDEX lifecycle_expirations_by_repository ON lifecycle_expirations (repository_name, id);
+`,
+  },
 ];

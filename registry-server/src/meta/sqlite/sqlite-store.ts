@@ -4,6 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   defaultRepositorySettings,
   type BlobRecord,
+  type ExpirationRecord,
   type ImageRecord,
   type TagFilter,
   type ManifestInput,
@@ -110,6 +111,29 @@ export class SqliteMetadataStore implements MetadataStore {
       digest,
     ) as Row[];
     return rows.map((r) => r.manifest_digest as string);
+  }
+
+  async recordExpirations(records: readonly Omit<ExpirationRecord, 'id'>[]): Promise<void> {
+    if (records.length === 0) return;
+    this.tx(() => {
+      const ins = this.q('INSERT INTO lifecycle_expirations (repository_name, digest, tags, rule_priority, reason, expired_at) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const r of records) ins.run(r.repositoryName, r.digest, JSON.stringify(r.tags), r.rulePriority, r.reason, r.expiredAt.getTime());
+    });
+  }
+
+  async listExpirations(repositoryName: string, page: { after?: number; limit: number }): Promise<ExpirationRecord[]> {
+    const rows = this.q(
+      'SELECT id, repository_name, digest, tags, rule_priority, reason, expired_at FROM lifecycle_expirations WHERE repository_name = ? AND id < ? ORDER BY id DESC LIMIT ?',
+    ).all(repositoryName, page.after ?? Number.MAX_SAFE_INTEGER, page.limit) as Row[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      repositoryName: r.repository_name as string,
+      digest: r.digest as string,
+      tags: JSON.parse(r.tags as string) as string[],
+      rulePriority: Number(r.rule_priority),
+      reason: r.reason as string,
+      expiredAt: new Date(Number(r.expired_at)),
+    }));
   }
 
   async recordPulls(pulls: readonly { repositoryId: number; digest: string; at: Date }[]): Promise<void> {
