@@ -15,6 +15,7 @@ import { DocumentResource } from './document-resource.ts';
 import { documentKinds } from './document-kinds.ts';
 import { canonicalLifecycleText, canonicalPolicyText } from './policy-text.ts';
 import { registerResource } from './plumbing.ts';
+import type { ResourceModel } from '../model/resource.ts';
 import { RepositoryHandler, type RegistryIdentity } from './repositories.ts';
 
 export const apiPrefix = '/api/v1';
@@ -81,30 +82,17 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
   registerImageRoutes(app, new ImageService(ctx.meta, ctx.registry.registryId));
   const registryId = { registryId: ctx.registry.registryId };
-  registerResource(
-    app,
-    repositoryPolicyModel,
-    new DocumentResource(ctx.meta, {
-      kind: documentKinds.repositoryPolicy,
+  const iamPolicy = <M extends ResourceModel>(kind: string, notFound: 'RepositoryPolicyNotFound' | 'RegistryPolicyNotFound', repositoryScoped: boolean) =>
+    new DocumentResource<M>(ctx.meta, {
+      kind,
       field: 'policyText',
       canonicalize: (text) => canonicalPolicyText(text, 'policyText'),
-      notFound: 'RepositoryPolicyNotFound',
-      repositoryScoped: true,
+      notFound,
+      repositoryScoped,
       outputs: () => registryId,
-    }),
-  );
-  registerResource(
-    app,
-    registryPolicyModel,
-    new DocumentResource(ctx.meta, {
-      kind: documentKinds.registryPolicy,
-      field: 'policyText',
-      canonicalize: (text) => canonicalPolicyText(text, 'policyText'),
-      notFound: 'RegistryPolicyNotFound',
-      repositoryScoped: false,
-      outputs: () => registryId,
-    }),
-  );
+    });
+  registerResource(app, repositoryPolicyModel, iamPolicy<typeof repositoryPolicyModel>(documentKinds.repositoryPolicy, 'RepositoryPolicyNotFound', true));
+  registerResource(app, registryPolicyModel, iamPolicy<typeof registryPolicyModel>(documentKinds.registryPolicy, 'RegistryPolicyNotFound', false));
   registerResource(
     app,
     lifecyclePolicyModel,

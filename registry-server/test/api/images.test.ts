@@ -1,22 +1,17 @@
 import test from 'ava';
 import { BerthClient } from '../../src/client/client.ts';
 import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, descriptor, makeImage, pushBlob, pushImage, putManifest, sha256 } from '../../../test/support/oci.ts';
-import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { startRegistry } from '../../../test/support/registry.ts';
+import { sharedRegistry } from '../../../test/support/api.ts';
 
-let reg: RunningRegistry;
-let api: BerthClient;
-test.before(async () => {
-  reg = await startRegistry();
-  api = new BerthClient({ endpoint: reg.url });
-});
-test.after.always(async () => reg.close());
+const shared = sharedRegistry();
 
 test('list and describe: tags, sizes, media types, platforms of an index, referrers, tag filters, pages', async (t) => {
   const name = 'images/describe';
   const amd = makeImage({ layers: 2, layerSize: 1000, platform: { architecture: 'amd64', os: 'linux' } });
   const arm = makeImage({ layers: 1, layerSize: 500, platform: { architecture: 'arm64', os: 'linux' } });
-  const amdDigest = await pushImage(reg.url, name, 'amd', amd);
-  const armDigest = await pushImage(reg.url, name, 'arm', arm);
+  const amdDigest = await pushImage(shared.reg.url, name, 'amd', amd);
+  const armDigest = await pushImage(shared.reg.url, name, 'arm', arm);
   const index = JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -25,14 +20,14 @@ test('list and describe: tags, sizes, media types, platforms of an index, referr
       { ...descriptor(OCI_MANIFEST, arm.manifest), platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
     ],
   });
-  t.is((await putManifest(reg.url, name, 'multi', index, OCI_INDEX)).status, 201);
-  await putManifest(reg.url, name, 'latest', index, OCI_INDEX);
+  t.is((await putManifest(shared.reg.url, name, 'multi', index, OCI_INDEX)).status, 201);
+  await putManifest(shared.reg.url, name, 'latest', index, OCI_INDEX);
   const empty = Buffer.from('{}');
-  await pushBlob(reg.url, name, empty);
+  await pushBlob(shared.reg.url, name, empty);
   const sig = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: 'application/vnd.example.sig', config: descriptor(OCI_EMPTY, empty), layers: [descriptor(OCI_EMPTY, empty)], subject: descriptor(OCI_MANIFEST, amd.manifest) });
-  await putManifest(reg.url, name, sha256(sig), sig, OCI_MANIFEST);
+  await putManifest(shared.reg.url, name, sha256(sig), sig, OCI_MANIFEST);
 
-  const all = await api.images.list(name);
+  const all = await shared.api.images.list(name);
   const byDigest = new Map(all.imageDetails.map((d) => [d.imageDigest, d]));
   t.is(all.imageDetails.length, 4);
   const amdDetail = byDigest.get(amdDigest);
@@ -44,11 +39,11 @@ test('list and describe: tags, sizes, media types, platforms of an index, referr
   t.is(indexDetail?.imageSizeInBytes, Buffer.byteLength(index) + (amdDetail?.imageSizeInBytes ?? 0) + (byDigest.get(armDigest)?.imageSizeInBytes ?? 0));
   t.like(byDigest.get(sha256(sig)), { artifactMediaType: 'application/vnd.example.sig', subjectDigest: amdDigest, imageTags: [] });
 
-  t.deepEqual((await api.images.list(name, { tagStatus: 'UNTAGGED' })).imageDetails.map((d) => d.imageDigest), [sha256(sig)]);
-  t.is((await api.images.list(name, { tagStatus: 'TAGGED' })).imageDetails.length, 3);
-  const first = await api.images.list(name, { maxResults: 3 });
+  t.deepEqual((await shared.api.images.list(name, { tagStatus: 'UNTAGGED' })).imageDetails.map((d) => d.imageDigest), [sha256(sig)]);
+  t.is((await shared.api.images.list(name, { tagStatus: 'TAGGED' })).imageDetails.length, 3);
+  const first = await shared.api.images.list(name, { maxResults: 3 });
   t.is(first.imageDetails.length, 3);
-  const second = await api.images.list(name, { maxResults: 3, ...(first.nextToken ? { nextToken: first.nextToken } : {}) });
+  const second = await shared.api.images.list(name, { maxResults: 3, ...(first.nextToken ? { nextToken: first.nextToken } : {}) });
   t.is(second.imageDetails.length, 1);
   t.is(second.nextToken, undefined);
 });
@@ -72,9 +67,9 @@ test('pulls are recorded as lastRecordedPullTime', async (t) => {
 test('batch get by tag and digest with per-image failures', async (t) => {
   const name = 'images/get';
   const img = makeImage();
-  const digest = await pushImage(reg.url, name, 'v1', img);
-  const other = await pushImage(reg.url, name, 'v2');
-  const res = await api.images.batchGet(name, [
+  const digest = await pushImage(shared.reg.url, name, 'v1', img);
+  const other = await pushImage(shared.reg.url, name, 'v2');
+  const res = await shared.api.images.batchGet(name, [
     { imageTag: 'v1' },
     { imageDigest: digest },
     { imageTag: 'v1', imageDigest: other },
@@ -93,31 +88,31 @@ test('batch get by tag and digest with per-image failures', async (t) => {
 test('batch delete: a tag untags, the last tag deletes, a digest deletes, an index child is protected', async (t) => {
   const name = 'images/delete';
   const img = makeImage();
-  const digest = await pushImage(reg.url, name, 'a', img);
-  await putManifest(reg.url, name, 'b', img.manifest, OCI_MANIFEST);
-  let res = await api.images.batchDelete(name, [{ imageTag: 'a' }]);
+  const digest = await pushImage(shared.reg.url, name, 'a', img);
+  await putManifest(shared.reg.url, name, 'b', img.manifest, OCI_MANIFEST);
+  let res = await shared.api.images.batchDelete(name, [{ imageTag: 'a' }]);
   t.deepEqual(res, { imageIds: [{ imageDigest: digest, imageTag: 'a' }], failures: [] });
-  t.is((await fetch(`${reg.url}/v2/${name}/manifests/${digest}`)).status, 200, 'still tagged b: only untagged');
-  res = await api.images.batchDelete(name, [{ imageTag: 'b' }]);
+  t.is((await fetch(`${shared.reg.url}/v2/${name}/manifests/${digest}`)).status, 200, 'still tagged b: only untagged');
+  res = await shared.api.images.batchDelete(name, [{ imageTag: 'b' }]);
   t.is(res.imageIds.length, 1);
-  t.is((await fetch(`${reg.url}/v2/${name}/manifests/${digest}`)).status, 404, 'the last tag gone: the image is deleted');
+  t.is((await fetch(`${shared.reg.url}/v2/${name}/manifests/${digest}`)).status, 404, 'the last tag gone: the image is deleted');
 
   const child = makeImage();
-  const childDigest = await pushImage(reg.url, name, 'child', child);
+  const childDigest = await pushImage(shared.reg.url, name, 'child', child);
   const index = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [descriptor(OCI_MANIFEST, child.manifest)] });
-  await putManifest(reg.url, name, 'idx', index, OCI_INDEX);
-  res = await api.images.batchDelete(name, [{ imageDigest: childDigest }, { imageDigest: sha256(index) }, { imageTag: 'missing' }]);
+  await putManifest(shared.reg.url, name, 'idx', index, OCI_INDEX);
+  res = await shared.api.images.batchDelete(name, [{ imageDigest: childDigest }, { imageDigest: sha256(index) }, { imageTag: 'missing' }]);
   t.deepEqual(res.failures.map((f) => f.failureCode), ['ImageReferencedByManifestList', 'ImageNotFound']);
   t.deepEqual(res.imageIds, [{ imageDigest: sha256(index) }]);
-  res = await api.images.batchDelete(name, [{ imageDigest: childDigest }]);
+  res = await shared.api.images.batchDelete(name, [{ imageDigest: childDigest }]);
   t.deepEqual(res.imageIds, [{ imageDigest: childDigest }], 'with the index gone, the child can go');
 });
 
 test('image routes validate input and report a missing repository', async (t) => {
-  let res = await fetch(`${reg.url}/api/v1/repositories/images%2Fnone/images`);
+  let res = await fetch(`${shared.reg.url}/api/v1/repositories/images%2Fnone/images`);
   t.is(res.status, 404);
   t.like(await res.json(), { code: 'RepositoryNotFound' });
-  res = await fetch(`${reg.url}/api/v1/repositories/images%2Fnone/images/batch-get`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ imageIds: [] }) });
+  res = await fetch(`${shared.reg.url}/api/v1/repositories/images%2Fnone/images/batch-get`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ imageIds: [] }) });
   t.is(res.status, 400);
   t.like(await res.json(), { code: 'InvalidParameter', field: 'imageIds' });
 });

@@ -1,15 +1,10 @@
 import test from 'ava';
 import { BerthApiError, BerthClient } from '../../src/client/client.ts';
 import { pushImage } from '../../../test/support/oci.ts';
-import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { startRegistry } from '../../../test/support/registry.ts';
+import { sharedRegistry } from '../../../test/support/api.ts';
 
-let reg: RunningRegistry;
-let api: BerthClient;
-test.before(async () => {
-  reg = await startRegistry();
-  api = new BerthClient({ endpoint: reg.url });
-});
-test.after.always(async () => reg.close());
+const shared = sharedRegistry();
 
 async function apiError(t: import('ava').ExecutionContext, p: Promise<unknown>): Promise<BerthApiError> {
   const err = await t.throwsAsync(p, { instanceOf: BerthApiError });
@@ -18,7 +13,7 @@ async function apiError(t: import('ava').ExecutionContext, p: Promise<unknown>):
 }
 
 test('create returns the full representation with server defaults and computed values', async (t) => {
-  const repo = await api.repositories.create({ repositoryName: 'api/create', tags: { team: 'platform' } });
+  const repo = await shared.api.repositories.create({ repositoryName: 'api/create', tags: { team: 'platform' } });
   t.like(repo, {
     repositoryName: 'api/create',
     imageTagMutability: 'MUTABLE',
@@ -27,18 +22,18 @@ test('create returns the full representation with server defaults and computed v
     tags: { team: 'platform' },
     registryId: '000000000000',
     repositoryArn: 'arn:berth:ecr:local:000000000000:repository/api/create',
-    repositoryUri: `${reg.host}/api/create`,
+    repositoryUri: `${shared.reg.host}/api/create`,
     imageCount: 0,
     sizeInBytes: 0,
     version: 1,
   });
   t.false(Number.isNaN(Date.parse(repo.createdAt)));
-  t.deepEqual(await api.repositories.read({ repositoryName: 'api/create' }), repo);
+  t.deepEqual(await shared.api.repositories.read({ repositoryName: 'api/create' }), repo);
 });
 
 test('creating an existing repository is RepositoryAlreadyExists', async (t) => {
-  await api.repositories.create({ repositoryName: 'api/dup' });
-  const err = await apiError(t, api.repositories.create({ repositoryName: 'api/dup' }));
+  await shared.api.repositories.create({ repositoryName: 'api/dup' });
+  const err = await apiError(t, shared.api.repositories.create({ repositoryName: 'api/dup' }));
   t.is(err.status, 409);
   t.is(err.code, 'RepositoryAlreadyExists');
   t.is(err.field, 'repositoryName');
@@ -61,7 +56,7 @@ test('invalid input is InvalidParameter naming the field', async (t) => {
     [{}, 'repositoryName'],
   ];
   for (const [body, field] of cases) {
-    const err = await apiError(t, api.repositories.create(body as never));
+    const err = await apiError(t, shared.api.repositories.create(body as never));
     t.is(err.status, 400, JSON.stringify(body).slice(0, 80));
     t.is(err.code, 'InvalidParameter', JSON.stringify(body).slice(0, 80));
     t.true(err.field?.startsWith(field), `${JSON.stringify(body).slice(0, 80)}: field ${err.field}`);
@@ -69,17 +64,17 @@ test('invalid input is InvalidParameter naming the field', async (t) => {
 });
 
 test('a body that is not JSON is refused clearly', async (t) => {
-  let res = await fetch(`${reg.url}/api/v1/repositories`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{not json' });
+  let res = await fetch(`${shared.reg.url}/api/v1/repositories`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{not json' });
   t.is(res.status, 400);
   t.is(((await res.json()) as { code: string }).code, 'InvalidParameter');
-  res = await fetch(`${reg.url}/api/v1/repositories`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+  res = await fetch(`${shared.reg.url}/api/v1/repositories`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
   t.is(res.status, 415);
   t.is(((await res.json()) as { code: string }).code, 'UnsupportedMediaType');
 });
 
 test('update changes the given fields, bumps the version and honours If-Match', async (t) => {
-  const created = await api.repositories.create({ repositoryName: 'api/update' });
-  const updated = await api.repositories.update(
+  const created = await shared.api.repositories.create({ repositoryName: 'api/update' });
+  const updated = await shared.api.repositories.update(
     { repositoryName: 'api/update' },
     { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }], tags: { a: 'b' } },
     { ifMatch: created.version },
@@ -89,27 +84,27 @@ test('update changes the given fields, bumps the version and honours If-Match', 
   t.deepEqual(updated.imageTagMutabilityExclusionFilters, [{ filterType: 'WILDCARD', filter: 'latest' }]);
   t.deepEqual(updated.tags, { a: 'b' });
   t.deepEqual(updated.imageScanningConfiguration, { scanOnPush: false }, 'fields not given are kept');
-  const stale = await apiError(t, api.repositories.update({ repositoryName: 'api/update' }, { tags: {} }, { ifMatch: 1 }));
+  const stale = await apiError(t, shared.api.repositories.update({ repositoryName: 'api/update' }, { tags: {} }, { ifMatch: 1 }));
   t.is(stale.status, 412);
   t.is(stale.code, 'PreconditionFailed');
-  const res = await fetch(`${reg.url}/api/v1/repositories/api%2Fupdate`);
+  const res = await fetch(`${shared.reg.url}/api/v1/repositories/api%2Fupdate`);
   t.is(res.headers.get('etag'), '"2"');
 });
 
 test('encryption is fixed at creation; the repository name cannot be patched', async (t) => {
-  await api.repositories.create({ repositoryName: 'api/fixed' });
-  const same = await api.repositories.update({ repositoryName: 'api/fixed' }, { encryptionConfiguration: { encryptionType: 'AES256' } });
+  await shared.api.repositories.create({ repositoryName: 'api/fixed' });
+  const same = await shared.api.repositories.update({ repositoryName: 'api/fixed' }, { encryptionConfiguration: { encryptionType: 'AES256' } });
   t.is(same.version, 2, 'restating the same encryption is fine');
-  const renamed = await apiError(t, api.repositories.update({ repositoryName: 'api/fixed' }, { repositoryName: 'api/other' } as never));
+  const renamed = await apiError(t, shared.api.repositories.update({ repositoryName: 'api/fixed' }, { repositoryName: 'api/other' } as never));
   t.is(renamed.code, 'InvalidParameter');
   t.is(renamed.field, 'repositoryName');
 });
 
 test('read, update and delete of a missing repository are RepositoryNotFound', async (t) => {
   for (const p of [
-    api.repositories.read({ repositoryName: 'api/missing' }),
-    api.repositories.update({ repositoryName: 'api/missing' }, { tags: {} }),
-    api.repositories.delete({ repositoryName: 'api/missing' }),
+    shared.api.repositories.read({ repositoryName: 'api/missing' }),
+    shared.api.repositories.update({ repositoryName: 'api/missing' }, { tags: {} }),
+    shared.api.repositories.delete({ repositoryName: 'api/missing' }),
   ]) {
     const err = await apiError(t, p);
     t.is(err.status, 404);
@@ -118,21 +113,21 @@ test('read, update and delete of a missing repository are RepositoryNotFound', a
 });
 
 test('delete refuses a repository with images unless forced; image count and size are computed', async (t) => {
-  await api.repositories.create({ repositoryName: 'api/full' });
-  await pushImage(reg.url, 'api/full', 'v1');
-  const repo = await api.repositories.read({ repositoryName: 'api/full' });
+  await shared.api.repositories.create({ repositoryName: 'api/full' });
+  await pushImage(shared.reg.url, 'api/full', 'v1');
+  const repo = await shared.api.repositories.read({ repositoryName: 'api/full' });
   t.is(repo.imageCount, 1);
   t.true(repo.sizeInBytes > 2048);
-  const err = await apiError(t, api.repositories.delete({ repositoryName: 'api/full' }));
+  const err = await apiError(t, shared.api.repositories.delete({ repositoryName: 'api/full' }));
   t.is(err.status, 409);
   t.is(err.code, 'RepositoryNotEmpty');
-  await api.repositories.delete({ repositoryName: 'api/full' }, { force: true });
-  t.is((await fetch(`${reg.url}/v2/api/full/manifests/v1`)).status, 404, 'its images are gone with it');
-  await api.repositories.create({ repositoryName: 'api/empty' });
-  const stale = await apiError(t, api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 9 }));
+  await shared.api.repositories.delete({ repositoryName: 'api/full' }, { force: true });
+  t.is((await fetch(`${shared.reg.url}/v2/api/full/manifests/v1`)).status, 404, 'its images are gone with it');
+  await shared.api.repositories.create({ repositoryName: 'api/empty' });
+  const stale = await apiError(t, shared.api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 9 }));
   t.is(stale.code, 'PreconditionFailed');
-  await api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 1 });
-  t.is((await apiError(t, api.repositories.read({ repositoryName: 'api/empty' }))).code, 'RepositoryNotFound');
+  await shared.api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 1 });
+  t.is((await apiError(t, shared.api.repositories.read({ repositoryName: 'api/empty' }))).code, 'RepositoryNotFound');
 });
 
 test('list is ordered, filtered by prefix and paginated with nextToken', async (t) => {
@@ -157,7 +152,7 @@ test('list is ordered, filtered by prefix and paginated with nextToken', async (
 });
 
 test('an unknown management route is a JSON 404', async (t) => {
-  const res = await fetch(`${reg.url}/api/v1/nothing-here`);
+  const res = await fetch(`${shared.reg.url}/api/v1/nothing-here`);
   t.is(res.status, 404);
   t.like(await res.json(), { code: 'NotFound' });
 });
