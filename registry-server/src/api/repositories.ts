@@ -81,6 +81,7 @@ export class RepositoryHandler implements ResourceHandler<Model> {
     const { registryId, region, publicHost } = this.registry;
     return {
       ...representInputs(repo),
+      repositoryId: String(repo.id),
       registryId,
       repositoryArn: `arn:berth:ecr:${region}:${registryId}:repository/${repo.name}`,
       repositoryUri: `${publicHost}/${repo.name}`,

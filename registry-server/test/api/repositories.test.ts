@@ -28,6 +28,7 @@ test('create returns the full representation with server defaults and computed v
     version: 1,
   });
   t.false(Number.isNaN(Date.parse(repo.createdAt)));
+  t.regex(repo.repositoryId, /^\d+$/);
   t.deepEqual(await shared.api.repositories.read({ repositoryName: 'api/create' }), repo);
 });
 
@@ -126,8 +127,10 @@ test('delete refuses a repository with images unless forced; image count and siz
   await shared.api.repositories.create({ repositoryName: 'api/empty' });
   const stale = await apiError(t, shared.api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 9 }));
   t.is(stale.code, 'PreconditionFailed');
+  const firstId = (await shared.api.repositories.read({ repositoryName: 'api/empty' })).repositoryId;
   await shared.api.repositories.delete({ repositoryName: 'api/empty' }, {}, { ifMatch: 1 });
   t.is((await apiError(t, shared.api.repositories.read({ repositoryName: 'api/empty' }))).code, 'RepositoryNotFound');
+  t.not((await shared.api.repositories.create({ repositoryName: 'api/empty' })).repositoryId, firstId, 'a new repository under an old name is another repository');
 });
 
 test('list is ordered, filtered by prefix and paginated with nextToken', async (t) => {

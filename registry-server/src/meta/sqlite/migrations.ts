@@ -4,7 +4,8 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
     version: 1,
     sql: `
 CREATE TABLE repositories (
-  id INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: a repository created again under an old name never gets the old id back.
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL
 );

@@ -55,6 +55,7 @@ const inputs = Type.Object(
 );
 
 const outputs = Type.Object({
+  repositoryId: Type.String({ description: 'Identifies this repository; a repository deleted and created again under the same name gets a new one.' }),
   registryId: Type.String({ description: 'The registry that holds the repository.' }),
   repositoryArn: Type.String({ description: 'arn:berth:ecr:<region>:<registryId>:repository/<name>' }),
   repositoryUri: Type.String({ description: 'Host and name to push to and pull from.' }),
