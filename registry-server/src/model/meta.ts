@@ -12,6 +12,11 @@ export interface FieldMeta {
   readonly sensitive?: boolean;
   /** An input the server fills in when it is omitted (Terraform: optional + computed). */
   readonly serverDefault?: boolean;
+  /**
+   * A JSON document the server stores in canonical form; IaC compares it by meaning, so the
+   * way a user formats it never shows as a change.
+   */
+  readonly document?: 'iam-policy' | 'lifecycle-policy';
 }
 
 export function fieldMeta(schema: TSchema): FieldMeta {

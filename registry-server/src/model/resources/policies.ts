@@ -4,11 +4,11 @@ import { withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 import { RepositoryName } from './repository.ts';
 
-const PolicyText = Type.String({
+const PolicyText = withMeta(Type.String({
   minLength: 1,
   maxLength: 10240,
   description: 'IAM policy JSON (Version, Statement, ...). Returned in canonical form: arrays sorted, keys ordered, no whitespace.',
-});
+}), { document: 'iam-policy' });
 
 const repositoryPolicyInputs = Type.Object(
   { repositoryName: withMeta(RepositoryName, { forceNew: true }), policyText: PolicyText },
@@ -47,11 +47,14 @@ export const registryPolicyModel = {
 const lifecyclePolicyInputs = Type.Object(
   {
     repositoryName: withMeta(RepositoryName, { forceNew: true }),
-    lifecyclePolicyText: Type.String({
-      minLength: 1,
-      maxLength: 30720,
-      description: 'ECR lifecycle policy JSON ({"rules":[...]}). Returned in canonical form.',
-    }),
+    lifecyclePolicyText: withMeta(
+      Type.String({
+        minLength: 1,
+        maxLength: 30720,
+        description: 'ECR lifecycle policy JSON ({"rules":[...]}). Returned in canonical form.',
+      }),
+      { document: 'lifecycle-policy' },
+    ),
   },
   { additionalProperties: false },
 );

@@ -26,8 +26,14 @@ const inputs = Type.Object(
     imageScanningConfiguration: Type.Optional(withMeta(ScanningConfiguration, { serverDefault: true })),
     encryptionConfiguration: Type.Optional(withMeta(EncryptionConfiguration, { serverDefault: true })),
     resourceTags: Type.Optional(withMeta(ResourceTags, { serverDefault: true })),
-    repositoryPolicy: Type.Optional(Type.String({ maxLength: 10240, description: 'Repository policy (IAM JSON) given to created repositories; stored in canonical form.' })),
-    lifecyclePolicy: Type.Optional(Type.String({ maxLength: 30720, description: 'Lifecycle policy (ECR JSON) given to created repositories; stored in canonical form.' })),
+    repositoryPolicy: Type.Optional(
+      withMeta(Type.String({ maxLength: 10240, description: 'Repository policy (IAM JSON) given to created repositories; stored in canonical form.' }), { document: 'iam-policy' }),
+    ),
+    lifecyclePolicy: Type.Optional(
+      withMeta(Type.String({ maxLength: 30720, description: 'Lifecycle policy (ECR JSON) given to created repositories; stored in canonical form.' }), {
+        document: 'lifecycle-policy',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,46 @@
+// Berth resources for Pulumi programs: one dynamic resource class per model, typed by the model.
+import * as pulumi from '@pulumi/pulumi';
+import {
+  lifecyclePolicyModel,
+  registryPolicyModel,
+  repositoryCreationTemplateModel,
+  repositoryModel,
+  repositoryPolicyModel,
+  type ResourceModel,
+} from '@berth/registry-server/models';
+import type { Static } from '@sinclair/typebox';
+import { dynamicProvider } from './provider.ts';
+
+/** Every input may be a Pulumi Input (a value, a promise or another resource's output). */
+export type Args<M extends ResourceModel> = { [K in keyof Static<M['inputs']>]: pulumi.Input<Static<M['inputs']>[K]> };
+export type Outputs<M extends ResourceModel> = { readonly [K in keyof (Static<M['inputs']> & Static<M['outputs']>)]-?: pulumi.Output<(Static<M['inputs']> & Static<M['outputs']>)[K]> };
+
+type ResourceClass<M extends ResourceModel> = new (name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) => pulumi.dynamic.Resource & Outputs<M>;
+
+/** A resource class for a model: inputs as given, outputs (computed values) declared so Pulumi exposes them. */
+export function defineResource<M extends ResourceModel>(model: M): ResourceClass<M> {
+  const outputsOnly = Object.keys(model.outputs.properties).filter((k) => !(k in model.inputs.properties));
+  const provider = dynamicProvider(model.name);
+  class BerthResource extends pulumi.dynamic.Resource {
+    constructor(name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) {
+      const props: Record<string, unknown> = { ...args };
+      for (const k of outputsOnly) props[k] = undefined;
+      // Type token pulumi-nodejs:dynamic/berth:<Title>, so each resource type is told apart in state.
+      super(provider, name, props, opts, 'berth', model.title);
+    }
+  }
+  return BerthResource as unknown as ResourceClass<M>;
+}
+
+export const Repository = defineResource(repositoryModel);
+export type Repository = InstanceType<typeof Repository>;
+export const RepositoryCreationTemplate = defineResource(repositoryCreationTemplateModel);
+export type RepositoryCreationTemplate = InstanceType<typeof RepositoryCreationTemplate>;
+export const RepositoryPolicy = defineResource(repositoryPolicyModel);
+export type RepositoryPolicy = InstanceType<typeof RepositoryPolicy>;
+export const RegistryPolicy = defineResource(registryPolicyModel);
+export type RegistryPolicy = InstanceType<typeof RegistryPolicy>;
+export const LifecyclePolicy = defineResource(lifecyclePolicyModel);
+export type LifecyclePolicy = InstanceType<typeof LifecyclePolicy>;
+
+export { dynamicProvider } from './provider.ts';

@@ -1,0 +1,175 @@
+// Runs inside Pulumi's dynamic-provider process. The serialized providers capture only a model
+// name and import this module when called, so credentials, clients and models are never part of
+// the serialized text: they are read here, at call time.
+import { BerthApiError, BerthClient } from '@berth/registry-server/client';
+import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
+import { fieldMeta, resourceModels, type ResourceModel } from '@berth/registry-server/models';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+type Props = Record<string, unknown>;
+
+// Pulumi marks values unknown during preview with this string.
+const unknownValue = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
+interface Settings {
+  endpoint?: string | undefined;
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
+}
+
+let configured: Settings = {};
+
+/** Called from the provider's configure with the stack's berth:* configuration. */
+export function configure(config: { get(key: string): string | undefined }): void {
+  configured = { endpoint: config.get('berth:endpoint'), accessKeyId: config.get('berth:accessKeyId'), secretAccessKey: config.get('berth:secretAccessKey') };
+}
+
+function client(): BerthClient {
+  const endpoint = configured.endpoint ?? process.env.BERTH_ENDPOINT;
+  if (!endpoint) throw new Error('set the Berth endpoint: pulumi config set berth:endpoint http://host:5000 (or BERTH_ENDPOINT)');
+  const keyId = configured.accessKeyId ?? process.env.BERTH_ACCESS_KEY_ID;
+  const secret = configured.secretAccessKey ?? process.env.BERTH_SECRET_ACCESS_KEY;
+  const headers: Record<string, string> = keyId && secret ? { Authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` } : {};
+  return new BerthClient({ endpoint, headers });
+}
+
+export function modelNamed(name: string): ResourceModel {
+  const model = (resourceModels as readonly ResourceModel[]).find((m) => m.name === name);
+  if (!model) throw new Error(`unknown Berth resource ${name}`);
+  return model;
+}
+
+function inputKeys(model: ResourceModel): string[] {
+  return Object.keys(model.inputs.properties);
+}
+
+function inputsOf(model: ResourceModel, props: Props): Props {
+  const out: Props = {};
+  for (const key of inputKeys(model)) if (props[key] !== undefined && props[key] !== null) out[key] = props[key];
+  return out;
+}
+
+function identityOf(model: ResourceModel, props: Props): Record<string, string> {
+  return Object.fromEntries(model.identity.map((k) => [k, String(props[k] ?? '')]));
+}
+
+function idOf(model: ResourceModel, props: Props): string {
+  return model.identity.length === 0 ? String(props.registryId ?? 'registry') : model.identity.map((k) => String(props[k])).join('/');
+}
+
+const isSingleton = (model: ResourceModel): boolean => model.collectionPath === undefined;
+
+/** The body of a put or patch: the identity travels in the path. */
+function withoutIdentity(model: ResourceModel, props: Props): Props {
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !model.identity.includes(k)));
+}
+
+function isUnknown(v: unknown): boolean {
+  return v === unknownValue;
+}
+
+/** Model-driven validation; unknown values (preview) are left for later. */
+export async function check(name: string, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
+  const model = modelNamed(name);
+  const inputs = inputsOf(model, news);
+  const known = Object.fromEntries(Object.entries(inputs).filter(([, v]) => !isUnknown(v)));
+  const failures: { property: string; reason: string }[] = [];
+  for (const [key, schema] of Object.entries(model.inputs.properties) as [string, TSchema][]) {
+    const value = known[key];
+    if (value === undefined) {
+      if (!(model.inputs.required ?? []).includes(key) || isUnknown(inputs[key])) continue;
+      failures.push({ property: key, reason: `${key} is required` });
+      continue;
+    }
+    for (const err of Value.Errors(schema, value)) {
+      failures.push({ property: key, reason: `${key}${err.path}: ${err.message}` });
+      break;
+    }
+    const doc = fieldMeta(schema).document;
+    if (doc && typeof value === 'string' && failures.length === 0) {
+      try {
+        if (doc === 'iam-policy') canonicalPolicyText(value, key);
+        else canonicalLifecycleText(value, key);
+      } catch (err) {
+        failures.push({ property: key, reason: (err as Error).message });
+      }
+    }
+  }
+  return { inputs, failures };
+}
+
+/** Same meaning, same text: policy documents compare canonically, everything else by JSON. */
+function sameValue(schema: TSchema | undefined, a: unknown, b: unknown): boolean {
+  const doc = schema ? fieldMeta(schema).document : undefined;
+  if (doc && typeof a === 'string' && typeof b === 'string') {
+    try {
+      return doc === 'iam-policy' ? canonicalPolicyText(a, 'x') === canonicalPolicyText(b, 'x') : canonicalLifecycleText(a, 'x') === canonicalLifecycleText(b, 'x');
+    } catch {
+      return a === b;
+    }
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export async function diff(
+  name: string,
+  olds: Props,
+  news: Props,
+): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean; stables: string[] }> {
+  const model = modelNamed(name);
+  const replaces: string[] = [];
+  let changes = false;
+  for (const [key, schema] of Object.entries(model.inputs.properties) as [string, TSchema][]) {
+    const next = news[key];
+    const meta = fieldMeta(schema);
+    // An omitted input with a server default keeps whatever the server chose.
+    if (next === undefined && meta.serverDefault) continue;
+    if (isUnknown(next) || !sameValue(schema, olds[key], next)) {
+      if (next === undefined && olds[key] === undefined) continue;
+      changes = true;
+      if (meta.forceNew || model.identity.includes(key)) replaces.push(key);
+    }
+  }
+  const stables = Object.keys(model.outputs.properties).filter((k) => k !== 'version' && !k.endsWith('At') && k !== 'imageCount' && k !== 'sizeInBytes');
+  // A singleton holds one value on the server: remove the old before creating the new.
+  return { changes, replaces, deleteBeforeReplace: isSingleton(model), stables };
+}
+
+export async function create(name: string, inputs: Props): Promise<{ id: string; outs: Props }> {
+  const model = modelNamed(name);
+  const api = client().resource(model);
+  const body = inputsOf(model, inputs);
+  const outs = (isSingleton(model) ? await api.update(identityOf(model, body) as never, withoutIdentity(model, body) as never) : await api.create(body as never)) as Props;
+  return { id: idOf(model, outs), outs };
+}
+
+export async function read(name: string, id: string, props: Props): Promise<{ id?: string; props?: Props }> {
+  const model = modelNamed(name);
+  const identity = model.identity.length === 1 && props[model.identity[0] as string] === undefined ? { [model.identity[0] as string]: id } : identityOf(model, props);
+  try {
+    const outs = (await client().resource(model).read(identity as never)) as Props;
+    return { id: idOf(model, outs), props: outs };
+  } catch (err) {
+    // Deleted out of band: an empty result tells the engine it is gone.
+    if (err instanceof BerthApiError && err.status === 404) return {};
+    throw err;
+  }
+}
+
+export async function update(name: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+  const model = modelNamed(name);
+  const api = client().resource(model);
+  const inputs = inputsOf(model, news);
+  return { outs: (await api.update(identityOf(model, olds) as never, withoutIdentity(model, inputs) as never)) as Props };
+}
+
+export async function remove(name: string, props: Props): Promise<void> {
+  const model = modelNamed(name);
+  try {
+    await client().resource(model).delete(identityOf(model, props) as never);
+  } catch (err) {
+    if (err instanceof BerthApiError && err.status === 404) return;
+    throw err;
+  }
+}

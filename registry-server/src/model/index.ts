@@ -1,0 +1,10 @@
+// Every managed resource's description, for the projections (IaC providers, docs).
+import { repositoryCreationTemplateModel } from './resources/repository-creation-template.ts';
+import { repositoryModel } from './resources/repository.ts';
+import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from './resources/policies.ts';
+
+export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
+export { fieldMeta, metaKeyword, type FieldMeta } from './meta.ts';
+export type { ResourceModel, Operation } from './resource.ts';
+
+export const resourceModels = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel] as const;
