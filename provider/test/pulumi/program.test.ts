@@ -1,0 +1,66 @@
+// Runs the example program under Pulumi's mocks; every resource it registers is created by
+// executing its own serialized provider against a real registry, in dependency order.
+import { createRequire } from 'node:module';
+import test from 'ava';
+import * as pulumi from '@pulumi/pulumi';
+import { startRegistry } from '../../../test/support/registry.ts';
+import { providerKey } from './engine.ts';
+
+const require = createRequire(import.meta.url);
+const requireFromString = require('require-from-string') as (code: string) => { handler: () => pulumi.dynamic.ResourceProvider };
+
+test('the example program creates its repositories and policies through their serialized providers', async (t) => {
+  const reg = await startRegistry();
+  t.teardown(() => reg.close());
+  process.env.BERTH_ENDPOINT = reg.url;
+  const created: { type: string; name: string; id: string }[] = [];
+  const pending: Promise<unknown>[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const work = (async () => {
+          const serialized = args.inputs[providerKey] as string;
+          if (typeof serialized !== 'string') throw new Error(`${args.name}: no serialized provider`);
+          const provider = requireFromString(serialized).handler();
+          const { [providerKey]: _, ...inputs } = args.inputs as Record<string, unknown>;
+          const checked = await provider.check?.({}, inputs);
+          if (checked?.failures?.length) throw new Error(`${args.name}: ${JSON.stringify(checked.failures)}`);
+          const result = await provider.create(checked?.inputs ?? inputs);
+          created.push({ type: args.type, name: args.name, id: result.id });
+          return { id: result.id, state: result.outs };
+        })();
+        pending.push(work);
+        return work;
+      },
+      call: () => ({}),
+    },
+    'berth-example',
+    'test',
+    true,
+  );
+  const program = (await import('../../../examples/pulumi/index.ts')) as { repositoryUris: Record<string, pulumi.Output<string>> };
+  const uris = await new Promise<Record<string, string>>((resolve) => pulumi.all(program.repositoryUris).apply(resolve));
+  // Resources that depend on others register later; wait until registrations stop arriving.
+  for (let seen = -1, quiet = 0; quiet < 3; ) {
+    await Promise.all(pending);
+    await new Promise((r) => setTimeout(r, 50));
+    if (pending.length === seen) quiet++;
+    else [seen, quiet] = [pending.length, 0];
+  }
+  t.deepEqual(uris, { web: `${reg.host}/platform/web`, api: `${reg.host}/platform/api` });
+  t.deepEqual(created.map((c) => c.type).sort(), [
+    'pulumi-nodejs:dynamic/berth:LifecyclePolicy',
+    'pulumi-nodejs:dynamic/berth:LifecyclePolicy',
+    'pulumi-nodejs:dynamic/berth:Repository',
+    'pulumi-nodejs:dynamic/berth:Repository',
+    'pulumi-nodejs:dynamic/berth:RepositoryPolicy',
+    'pulumi-nodejs:dynamic/berth:RepositoryPolicy',
+  ]);
+  for (const team of ['web', 'api']) {
+    const repo = (await (await fetch(`${reg.url}/api/v1/repositories/platform%2F${team}`)).json()) as { imageTagMutability: string; tags: Record<string, string> };
+    t.is(repo.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
+    t.deepEqual(repo.tags, { team });
+    t.is((await fetch(`${reg.url}/api/v1/repositories/platform%2F${team}/lifecycle-policy`)).status, 200);
+    t.is((await fetch(`${reg.url}/api/v1/repositories/platform%2F${team}/policy`)).status, 200);
+  }
+});
