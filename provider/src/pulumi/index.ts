@@ -6,6 +6,7 @@ import {
   repositoryCreationTemplateModel,
   repositoryModel,
   repositoryPolicyModel,
+  fieldMeta,
   type ResourceModel,
 } from '@berth/registry-server/models';
 import type { Static } from '@sinclair/typebox';
@@ -20,13 +21,18 @@ type ResourceClass<M extends ResourceModel> = new (name: string, args: Args<M>, 
 /** A resource class for a model: inputs as given, outputs (computed values) declared so Pulumi exposes them. */
 export function defineResource<M extends ResourceModel>(model: M): ResourceClass<M> {
   const outputsOnly = Object.keys(model.outputs.properties).filter((k) => !(k in model.inputs.properties));
+  // Values the model marks sensitive (an access key's secret) are kept encrypted in the state.
+  const secrets = [...Object.entries(model.inputs.properties), ...Object.entries(model.outputs.properties)]
+    .filter(([, schema]) => fieldMeta(schema).sensitive)
+    .map(([key]) => key);
   const provider = dynamicProvider(model.name);
   class BerthResource extends pulumi.dynamic.Resource {
     constructor(name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) {
       const props: Record<string, unknown> = { ...args };
       for (const k of outputsOnly) props[k] = undefined;
       // Type token pulumi-nodejs:dynamic/berth:<Title>, so each resource type is told apart in state.
-      super(provider, name, props, opts, 'berth', model.title);
+      const options = secrets.length > 0 ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] } : opts;
+      super(provider, name, props, options, 'berth', model.title);
     }
   }
   return BerthResource as unknown as ResourceClass<M>;
