@@ -116,7 +116,7 @@ export async function diff(
   name: string,
   olds: Props,
   news: Props,
-): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean; stables: string[] }> {
+): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
   const model = modelNamed(name);
   const replaces: string[] = [];
   let changes = false;
@@ -131,9 +131,8 @@ export async function diff(
       if (meta.forceNew || model.identity.includes(key)) replaces.push(key);
     }
   }
-  const stables = Object.keys(model.outputs.properties).filter((k) => k !== 'version' && !k.endsWith('At') && k !== 'imageCount' && k !== 'sizeInBytes');
   // A singleton holds one value on the server: remove the old before creating the new.
-  return { changes, replaces, deleteBeforeReplace: isSingleton(model), stables };
+  return { changes, replaces, deleteBeforeReplace: isSingleton(model) };
 }
 
 export async function create(name: string, inputs: Props): Promise<{ id: string; outs: Props }> {
