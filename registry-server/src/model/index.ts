@@ -4,7 +4,7 @@ import { repositoryModel } from './resources/repository.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from './resources/policies.ts';
 
 export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
-export { fieldMeta, metaKeyword, type FieldMeta } from './meta.ts';
+export { fieldMeta, metaKeyword, withMeta, type FieldMeta } from './meta.ts';
 export type { ResourceModel, Operation } from './resource.ts';
 
 export const resourceModels = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel] as const;

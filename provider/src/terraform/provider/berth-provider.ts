@@ -1,0 +1,248 @@
+// The Terraform provider's behaviour, driven by Berth's resource models: one projection per
+// model gives the schema and the value mapping; plan and apply follow the model's facts
+// (identity, forceNew, serverDefault, documents compared by meaning). Errors become diagnostics
+// with the attribute at fault.
+import { BerthApiError, BerthClient } from '@berth/registry-server/client';
+import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
+import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
+import { Value } from '@sinclair/typebox/value';
+import type * as P from '../plugin/types.ts';
+import { fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
+import { Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
+import { providerConfig } from './config.ts';
+import { decodeValue, encodeValue, sameValue } from './values.ts';
+
+const configProjection = schemaFromTypeBox(providerConfig, { description: 'Berth, a self-hosted OCI registry managed as code.' });
+
+function error(summary: string, detail?: string, attribute?: string): P.Diagnostic {
+  return { severity: 'ERROR', summary, ...(detail ? { detail } : {}), ...(attribute ? { attribute: { steps: [{ attribute_name: attribute }] } } : {}) };
+}
+
+/** A management API error as a diagnostic on the attribute it names. */
+function apiDiagnostic(err: unknown, p: ResourceProjection): P.Diagnostic {
+  if (err instanceof BerthApiError) {
+    const top = err.field?.split('.')[0];
+    const attribute = top && p.byModelName.get(top) ? p.byModelName.get(top)?.name : undefined;
+    return error(`${err.code}: ${err.message}`, err.requestId ? `request ${err.requestId}` : undefined, attribute);
+  }
+  return error((err as Error).message ?? String(err));
+}
+
+function canonicalDocument(kind: 'iam-policy' | 'lifecycle-policy', text: string): string | undefined {
+  try {
+    return kind === 'iam-policy' ? canonicalPolicyText(text, 'x') : canonicalLifecycleText(text, 'x');
+  } catch {
+    return undefined;
+  }
+}
+
+function documentKind(f: Field): 'iam-policy' | 'lifecycle-policy' | undefined {
+  const meta = (f.schema as Record<string, unknown> | undefined)?.['x-berth'] as { document?: 'iam-policy' | 'lifecycle-policy' } | undefined;
+  return meta?.document;
+}
+
+/**
+ * Keeps the user's own text for document fields whose meaning the server has not changed, as
+ * plugin-framework semantic equality does: state then matches config, so plans stay empty.
+ */
+function keepDocuments(p: ResourceProjection, fresh: Record<string, CtyValue>, prior: CtyObjectValue | null): Record<string, CtyValue> {
+  if (!prior) return fresh;
+  for (const f of p.fields) {
+    const kind = documentKind(f);
+    const before = prior[f.name];
+    const now = fresh[f.name];
+    if (kind && typeof before === 'string' && typeof now === 'string' && canonicalDocument(kind, before) === canonicalDocument(kind, now)) fresh[f.name] = before;
+  }
+  return fresh;
+}
+
+const isSingleton = (m: ResourceModel): boolean => m.collectionPath === undefined;
+
+export class BerthProvider implements P.ProviderHandlers {
+  private readonly projections = new Map<string, ResourceProjection>();
+  private client: BerthClient | undefined;
+
+  constructor() {
+    for (const model of resourceModels as readonly ResourceModel[]) {
+      const p = resourceFromModel(model);
+      this.projections.set(p.typeName, p);
+    }
+  }
+
+  private projection(typeName: string): ResourceProjection {
+    const p = this.projections.get(typeName);
+    if (!p) throw new Error(`unknown resource type ${typeName}`);
+    return p;
+  }
+
+  private api(): BerthClient {
+    if (this.client) return this.client;
+    const endpoint = process.env.BERTH_ENDPOINT;
+    if (!endpoint) throw new Error('the provider has no endpoint: set endpoint in the provider block or BERTH_ENDPOINT');
+    this.client = new BerthClient({ endpoint });
+    return this.client;
+  }
+
+  async getMetadata(): Promise<P.GetMetadataResponse> {
+    return { server_capabilities: { plan_destroy: true }, resources: [...this.projections.keys()].map((type_name) => ({ type_name })), data_sources: [] };
+  }
+
+  async getProviderSchema(): Promise<P.GetProviderSchemaResponse> {
+    return {
+      provider: configProjection.schema as P.Schema,
+      resource_schemas: Object.fromEntries([...this.projections].map(([name, p]) => [name, p.schema as P.Schema])),
+      data_source_schemas: {},
+      server_capabilities: { plan_destroy: true },
+    };
+  }
+
+  async validateProviderConfig(req: P.ValidateProviderConfigRequest): Promise<P.ValidateProviderConfigResponse> {
+    const config = decodeValue(req.config, configProjection.type);
+    const endpoint = config?.endpoint;
+    if (typeof endpoint === 'string' && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+      return { diagnostics: [error('endpoint must be an http or https URL', `got ${JSON.stringify(endpoint)}`, 'endpoint')] };
+    }
+    return {};
+  }
+
+  async configureProvider(req: P.ConfigureProviderRequest): Promise<P.ConfigureProviderResponse> {
+    const config = decodeValue(req.config, configProjection.type) ?? {};
+    const str = (v: CtyValue | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+    const endpoint = str(config.endpoint) ?? process.env.BERTH_ENDPOINT;
+    if (!endpoint) return { diagnostics: [error('no Berth endpoint', 'set endpoint in the provider block, or BERTH_ENDPOINT', 'endpoint')] };
+    const keyId = str(config.access_key_id) ?? process.env.BERTH_ACCESS_KEY_ID;
+    const secret = str(config.secret_access_key) ?? process.env.BERTH_SECRET_ACCESS_KEY;
+    const headers: Record<string, string> = keyId && secret ? { Authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` } : {};
+    this.client = new BerthClient({ endpoint, headers });
+    return {};
+  }
+
+  async validateResourceConfig(req: P.ValidateResourceConfigRequest): Promise<P.ValidateResourceConfigResponse> {
+    const p = this.projection(req.type_name);
+    const config = decodeValue(req.config, p.type);
+    if (!config) return {};
+    const diagnostics: P.Diagnostic[] = [];
+    const values = toModelValue(p.fields, config, { roles: ['identity', 'input'], unknown: 'omit' });
+    for (const f of p.fields) {
+      if (f.role !== 'identity' && f.role !== 'input') continue;
+      const value = values[f.modelName];
+      if (value === undefined || !f.schema) continue;
+      const first = [...Value.Errors(f.schema, value)][0];
+      if (first) {
+        diagnostics.push(error(`invalid ${f.name}`, `${f.name}${first.path.replaceAll('/', '.')}: ${first.message}`, f.name));
+        continue;
+      }
+      const kind = documentKind(f);
+      if (kind && typeof value === 'string') {
+        try {
+          if (kind === 'iam-policy') canonicalPolicyText(value, f.name);
+          else canonicalLifecycleText(value, f.name);
+        } catch (err) {
+          diagnostics.push(error(`invalid ${f.name}`, (err as Error).message, f.name));
+        }
+      }
+    }
+    return { diagnostics };
+  }
+
+  async validateDataResourceConfig(): Promise<P.ValidateDataResourceConfigResponse> {
+    return {};
+  }
+
+  async upgradeResourceState(req: P.UpgradeResourceStateRequest): Promise<P.UpgradeResourceStateResponse> {
+    const p = this.projection(req.type_name);
+    const json = req.raw_state?.json;
+    if (!json || json.length === 0) return { diagnostics: [error('state has no JSON form to upgrade')] };
+    // Version 0 is the only schema version; attributes a newer build dropped are ignored.
+    const { decodeJson } = await import('../values/index.ts');
+    return { upgraded_state: encodeValue(decodeJson(json, p.type, { ignoreUndefinedAttributes: true }), p.type) };
+  }
+
+  async readResource(req: P.ReadResourceRequest): Promise<P.ReadResourceResponse> {
+    const p = this.projection(req.type_name);
+    const state = decodeValue(req.current_state, p.type);
+    if (!state) return { new_state: encodeValue(null, p.type) };
+    try {
+      const identity = toModelValue(p.fields, state, { roles: ['identity'], unknown: 'omit' });
+      const found = (await this.api().resource(p.model).read(identity as never)) as Record<string, unknown>;
+      return { new_state: encodeValue(keepDocuments(p, fromModelValue(p, found), state), p.type) };
+    } catch (err) {
+      // Deleted outside Terraform: a null state makes Terraform plan to create it again.
+      if (err instanceof BerthApiError && err.status === 404) return { new_state: encodeValue(null, p.type) };
+      return { diagnostics: [apiDiagnostic(err, p)] };
+    }
+  }
+
+  async planResourceChange(req: P.PlanResourceChangeRequest): Promise<P.PlanResourceChangeResponse> {
+    const p = this.projection(req.type_name);
+    const prior = decodeValue(req.prior_state, p.type);
+    const proposed = decodeValue(req.proposed_new_state, p.type);
+    const config = decodeValue(req.config, p.type);
+    if (!proposed) return { planned_state: encodeValue(null, p.type) };
+    const planned: Record<string, CtyValue> = { ...proposed };
+    const inputs = p.fields.filter((f) => f.role === 'identity' || f.role === 'input');
+    // Server-chosen inputs left out of the config keep their current value (or wait for apply).
+    for (const f of inputs) {
+      if (f.serverDefault && (config?.[f.name] ?? null) === null) planned[f.name] = prior ? (prior[f.name] ?? null) : Unknown;
+    }
+    const changed = !prior || inputs.some((f) => !sameValue(prior[f.name], planned[f.name]));
+    for (const f of p.fields) {
+      if (f.role !== 'output' && f.role !== 'id') continue;
+      if (!prior) planned[f.name] = Unknown;
+      else if (!changed || f.role === 'id') planned[f.name] = prior[f.name] ?? null;
+      else planned[f.name] = Unknown;
+    }
+    const requiresReplace: P.AttributePath[] = prior
+      ? inputs.filter((f) => (f.forceNew || f.role === 'identity') && !sameValue(prior[f.name], planned[f.name])).map((f) => ({ steps: [{ attribute_name: f.name }] }))
+      : [];
+    return { planned_state: encodeValue(planned, p.type), requires_replace: requiresReplace };
+  }
+
+  async applyResourceChange(req: P.ApplyResourceChangeRequest): Promise<P.ApplyResourceChangeResponse> {
+    const p = this.projection(req.type_name);
+    const prior = decodeValue(req.prior_state, p.type);
+    const planned = decodeValue(req.planned_state, p.type);
+    const api = this.api().resource(p.model);
+    try {
+      if (!planned) {
+        if (prior) {
+          const identity = toModelValue(p.fields, prior, { roles: ['identity'] });
+          await api.delete(identity as never).catch((err: unknown) => {
+            if (!(err instanceof BerthApiError && err.status === 404)) throw err;
+          });
+        }
+        return { new_state: encodeValue(null, p.type) };
+      }
+      const values = toModelValue(p.fields, planned, { roles: ['identity', 'input'], unknown: 'omit' });
+      const identity = Object.fromEntries(p.model.identity.map((k) => [k, values[k]]));
+      const body = Object.fromEntries(Object.entries(values).filter(([k]) => !p.model.identity.includes(k)));
+      let result: Record<string, unknown>;
+      if (isSingleton(p.model)) result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
+      else if (!prior) result = (await api.create(values as never)) as Record<string, unknown>;
+      else result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
+      return { new_state: encodeValue(keepDocuments(p, fromModelValue(p, result), planned), p.type) };
+    } catch (err) {
+      return { diagnostics: [apiDiagnostic(err, p)] };
+    }
+  }
+
+  async importResourceState(req: P.ImportResourceStateRequest): Promise<P.ImportResourceStateResponse> {
+    const p = this.projection(req.type_name);
+    try {
+      const identity = parseImportId(p.model, req.id);
+      const found = (await this.api().resource(p.model).read(identity as never)) as Record<string, unknown>;
+      return { imported_resources: [{ type_name: req.type_name, state: encodeValue(fromModelValue(p, found), p.type) }] };
+    } catch (err) {
+      if (err instanceof BerthApiError && err.status === 404) {
+        return { diagnostics: [error(`cannot import ${req.type_name} ${JSON.stringify(req.id)}: it does not exist`, err.message)] };
+      }
+      return { diagnostics: [err instanceof BerthApiError ? apiDiagnostic(err, p) : error(`cannot import ${JSON.stringify(req.id)}`, (err as Error).message)] };
+    }
+  }
+
+  async stopProvider(): Promise<P.StopProviderResponse> {
+    return {};
+  }
+}
+
+export { toTerraformName };
