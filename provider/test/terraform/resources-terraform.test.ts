@@ -3,12 +3,12 @@
 // and out-of-band deletion, import, destroy. Skipped (with the reason logged) where no
 // `terraform` is on PATH; Terraform is part of this project's machine image.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
-import { startRegistry } from '../../../test/support/registry.ts';
+import { repoRoot, startRegistry } from '../../../test/support/registry.ts';
 import { PROVIDER_BIN } from './harness.ts';
 
 const available = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
@@ -24,6 +24,7 @@ function workspace(endpoint: string) {
   writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
   chmodSync(wrapper, 0o755);
   writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${bin}"\n  }\n  direct {}\n}\n`);
+  const writeRaw = (text: string) => writeFileSync(join(dir, 'work', 'main.tf'), text);
   const write = (body: string) =>
     writeFileSync(
       join(dir, 'work', 'main.tf'),
@@ -45,7 +46,7 @@ function workspace(endpoint: string) {
         resolve({ code, output });
       });
     });
-  return { dir, write, run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, write, writeRaw, run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const policy = (actions: string[], pretty: boolean) =>
@@ -139,4 +140,24 @@ maybe('apply, empty plan, in-place update, replacement, drift, import and destro
   r = await tf.run(['destroy', '-auto-approve']);
   t.is(r.code, 0, r.output);
   t.deepEqual((await api.repositories.list({ prefix: 'tf/' })).items, []);
+});
+
+maybe('examples/terraform applies as written, plans empty, and destroys', async (t) => {
+  const reg = await startRegistry();
+  t.teardown(() => reg.close());
+  const api = new BerthClient({ endpoint: reg.url });
+  const tf = workspace(reg.url);
+  t.teardown(() => tf.cleanup());
+  tf.writeRaw(readFileSync(join(repoRoot, 'examples', 'terraform', 'main.tf'), 'utf8'));
+  let r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  t.regex(r.output, /Resources: 7 added/);
+  t.true(r.output.includes(`"web" = "${reg.host}/platform/web"`), r.output);
+  t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items.map((x) => x.repositoryName), ['platform/api', 'platform/web']);
+  t.is((await api.repositoryCreationTemplates.read({ prefix: 'prod' })).imageTagMutability, 'IMMUTABLE');
+  r = await tf.run(['plan', '-detailed-exitcode', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  r = await tf.run(['destroy', '-auto-approve', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items, []);
 });

@@ -6,9 +6,10 @@ import { BerthApiError, BerthClient } from '@berth/registry-server/client';
 import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
 import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
 import { Value } from '@sinclair/typebox/value';
+import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
 import { fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
-import { Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
+import { isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
 import { providerConfig } from './config.ts';
 import { decodeValue, encodeValue, sameValue } from './values.ts';
 
@@ -84,14 +85,14 @@ export class BerthProvider implements P.ProviderHandlers {
   }
 
   async getMetadata(): Promise<P.GetMetadataResponse> {
-    return { server_capabilities: { plan_destroy: true }, resources: [...this.projections.keys()].map((type_name) => ({ type_name })), data_sources: [] };
+    return { server_capabilities: { plan_destroy: true }, resources: [...this.projections.keys()].map((type_name) => ({ type_name })), data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })) };
   }
 
   async getProviderSchema(): Promise<P.GetProviderSchemaResponse> {
     return {
       provider: configProjection.schema as P.Schema,
       resource_schemas: Object.fromEntries([...this.projections].map(([name, p]) => [name, p.schema as P.Schema])),
-      data_source_schemas: {},
+      data_source_schemas: Object.fromEntries([...dataSources].map(([name, d]) => [name, d.projection.schema as P.Schema])),
       server_capabilities: { plan_destroy: true },
     };
   }
@@ -125,6 +126,8 @@ export class BerthProvider implements P.ProviderHandlers {
     const values = toModelValue(p.fields, config, { roles: ['identity', 'input'], unknown: 'omit' });
     for (const f of p.fields) {
       if (f.role !== 'identity' && f.role !== 'input') continue;
+      // Values still unknown (for_each keys, other resources' outputs) are checked at plan time.
+      if (!isWhollyKnown(config[f.name] ?? null)) continue;
       const value = values[f.modelName];
       if (value === undefined || !f.schema) continue;
       const first = [...Value.Errors(f.schema, value)][0];
@@ -145,8 +148,27 @@ export class BerthProvider implements P.ProviderHandlers {
     return { diagnostics };
   }
 
-  async validateDataResourceConfig(): Promise<P.ValidateDataResourceConfigResponse> {
-    return {};
+  private dataSource(typeName: string): DataSource {
+    const d = dataSources.get(typeName);
+    if (!d) throw new Error(`unknown data source type ${typeName}`);
+    return d;
+  }
+
+  async validateDataResourceConfig(req: P.ValidateDataResourceConfigRequest): Promise<P.ValidateDataResourceConfigResponse> {
+    const d = this.dataSource(req.type_name);
+    const config = decodeValue(req.config, d.projection.type);
+    return config ? { diagnostics: d.validate(config) } : {};
+  }
+
+  async readDataSource(req: P.ReadDataSourceRequest): Promise<P.ReadDataSourceResponse> {
+    const d = this.dataSource(req.type_name);
+    const config = decodeValue(req.config, d.projection.type);
+    if (!config) return { diagnostics: [error(`${req.type_name}: no configuration to read with`)] };
+    const result = await d.read(config, () => this.api());
+    return {
+      ...(result.state ? { state: encodeValue(result.state, d.projection.type) } : {}),
+      ...(result.diagnostics && result.diagnostics.length > 0 ? { diagnostics: result.diagnostics } : {}),
+    };
   }
 
   async upgradeResourceState(req: P.UpgradeResourceStateRequest): Promise<P.UpgradeResourceStateResponse> {
