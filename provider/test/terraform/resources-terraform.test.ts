@@ -60,6 +60,10 @@ resource "berth_repository" "app" {
   tags = { team = "platform" }
 }
 
+resource "berth_repository" "bare" {
+  repository_name = "tf-bare/app"
+}
+
 resource "berth_repository_policy" "app" {
   repository_name = berth_repository.app.repository_name
   policy_text     = ${JSON.stringify(policy(opts.actions, opts.pretty))}
@@ -82,7 +86,7 @@ maybe('apply, empty plan, in-place update, replacement, drift, import and destro
   tf.write(config({ mutability: 'MUTABLE', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], pretty: true }));
   let r = await tf.run(['apply', '-auto-approve']);
   t.is(r.code, 0, r.output);
-  t.regex(r.output, /Apply complete! Resources: 3 added, 0 changed, 0 destroyed/);
+  t.regex(r.output, /Apply complete! Resources: 4 added, 0 changed, 0 destroyed/);
   t.like(await api.repositories.read({ repositoryName: 'tf/app' }), { imageTagMutability: 'MUTABLE', tags: { team: 'platform' } });
 
   r = await tf.run(['plan', '-detailed-exitcode']);

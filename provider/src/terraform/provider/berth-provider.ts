@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
 import { fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
-import { isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
+import { isUnknown, isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
 import { providerConfig } from './config.ts';
 import { decodeValue, encodeValue, sameValue } from './values.ts';
 
@@ -53,6 +53,22 @@ function keepDocuments(p: ResourceProjection, fresh: Record<string, CtyValue>, p
     const before = prior[f.name];
     const now = fresh[f.name];
     if (kind && typeof before === 'string' && typeof now === 'string' && canonicalDocument(kind, before) === canonicalDocument(kind, now)) fresh[f.name] = before;
+  }
+  return fresh;
+}
+
+/**
+ * An optional input left out of the config is null in the plan; the server may report it as an
+ * empty map or list. Those mean the same, and Terraform requires the applied value to match the
+ * plan, so they are reported as null.
+ */
+function keepNullEmpties(p: ResourceProjection, fresh: Record<string, CtyValue>, reference: CtyObjectValue | null): Record<string, CtyValue> {
+  if (!reference) return fresh;
+  for (const f of p.fields) {
+    if (f.role !== 'input' || f.computed || (reference[f.name] ?? null) !== null) continue;
+    const v = fresh[f.name];
+    const empty = Array.isArray(v) ? v.length === 0 : v !== null && typeof v === 'object' && !isUnknown(v) && Object.keys(v).length === 0;
+    if (empty) fresh[f.name] = null;
   }
   return fresh;
 }
@@ -187,7 +203,7 @@ export class BerthProvider implements P.ProviderHandlers {
     try {
       const identity = toModelValue(p.fields, state, { roles: ['identity'], unknown: 'omit' });
       const found = (await this.api().resource(p.model).read(identity as never)) as Record<string, unknown>;
-      return { new_state: encodeValue(keepDocuments(p, fromModelValue(p, found), state), p.type) };
+      return { new_state: encodeValue(keepNullEmpties(p, keepDocuments(p, fromModelValue(p, found), state), state), p.type) };
     } catch (err) {
       // Deleted outside Terraform: a null state makes Terraform plan to create it again.
       if (err instanceof BerthApiError && err.status === 404) return { new_state: encodeValue(null, p.type) };
@@ -242,7 +258,7 @@ export class BerthProvider implements P.ProviderHandlers {
       if (isSingleton(p.model)) result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
       else if (!prior) result = (await api.create(values as never)) as Record<string, unknown>;
       else result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
-      return { new_state: encodeValue(keepDocuments(p, fromModelValue(p, result), planned), p.type) };
+      return { new_state: encodeValue(keepNullEmpties(p, keepDocuments(p, fromModelValue(p, result), planned), planned), p.type) };
     } catch (err) {
       return { diagnostics: [apiDiagnostic(err, p)] };
     }
