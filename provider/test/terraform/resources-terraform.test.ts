@@ -64,6 +64,10 @@ resource "berth_repository" "bare" {
   repository_name = "tf-bare/app"
 }
 
+resource "berth_registry_policy" "main" {
+  policy_text = jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "NoDeletes", Effect = "Deny", Principal = "*", Action = "ecr:DeleteRepository" }] })
+}
+
 resource "berth_repository_policy" "app" {
   repository_name = berth_repository.app.repository_name
   policy_text     = ${JSON.stringify(policy(opts.actions, opts.pretty))}
@@ -86,7 +90,8 @@ maybe('apply, empty plan, in-place update, replacement, drift, import and destro
   tf.write(config({ mutability: 'MUTABLE', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], pretty: true }));
   let r = await tf.run(['apply', '-auto-approve']);
   t.is(r.code, 0, r.output);
-  t.regex(r.output, /Apply complete! Resources: 4 added, 0 changed, 0 destroyed/);
+  t.regex(r.output, /Apply complete! Resources: 5 added, 0 changed, 0 destroyed/);
+  t.regex((await api.registryPolicy.read({})).policyText, /NoDeletes/);
   t.like(await api.repositories.read({ repositoryName: 'tf/app' }), { imageTagMutability: 'MUTABLE', tags: { team: 'platform' } });
 
   r = await tf.run(['plan', '-detailed-exitcode']);
@@ -159,6 +164,43 @@ maybe('examples/terraform applies as written, plans empty, and destroys', async 
   t.true(r.output.includes(`"web" = "${reg.host}/platform/web"`), r.output);
   t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items.map((x) => x.repositoryName), ['platform/api', 'platform/web']);
   t.is((await api.repositoryCreationTemplates.read({ prefix: 'prod' })).imageTagMutability, 'IMMUTABLE');
+  r = await tf.run(['plan', '-detailed-exitcode', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  r = await tf.run(['destroy', '-auto-approve', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items, []);
+});
+
+maybe('the CDKTF example, synthesized, applies through the provider with references resolved in order', async (t) => {
+  const reg = await startRegistry();
+  t.teardown(() => reg.close());
+  const api = new BerthClient({ endpoint: reg.url });
+  const tf = workspace(reg.url);
+  t.teardown(() => tf.cleanup());
+  const { buildApp } = await import('../../../examples/cdktf/main.ts');
+  const outdir = join(tf.dir, 'synth');
+  buildApp(outdir).synth();
+  tf.writeRaw('');
+  writeFileSync(join(tf.dir, 'work', 'cdk.tf.json'), readFileSync(join(outdir, 'stacks', 'berth', 'cdk.tf.json')));
+  // CDKTF declares a local backend, which needs init; init installs the provider from a
+  // filesystem mirror laid out as the README describes (no network).
+  const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const mirrored = join(tf.dir, 'mirror', 'registry.terraform.io', 'berth', 'berth', '0.1.0', platform);
+  mkdirSync(mirrored, { recursive: true });
+  writeFileSync(join(mirrored, 'terraform-provider-berth_v0.1.0'), `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
+  chmodSync(join(mirrored, 'terraform-provider-berth_v0.1.0'), 0o755);
+  writeFileSync(
+    join(tf.dir, 'cli.tfrc'),
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${join(tf.dir, 'mirror')}"\n    include = ["berth/berth"]\n  }\n  direct {\n    exclude = ["berth/berth"]\n  }\n}\n`,
+  );
+  let r = await tf.run(['init']);
+  t.is(r.code, 0, r.output);
+  t.regex(r.output, /Installed berth\/berth v0\.1\.0/);
+  r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
+  t.is(r.code, 0, r.output);
+  t.regex(r.output, /Resources: 3 added/);
+  t.like(await api.repositories.read({ repositoryName: 'platform/web' }), { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', tags: { team: 'platform' } });
+  t.is((await api.lifecyclePolicies.read({ repositoryName: 'platform/web' })).version, 1);
   r = await tf.run(['plan', '-detailed-exitcode', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.output);
   r = await tf.run(['destroy', '-auto-approve', `-var=endpoint=${reg.url}`]);
