@@ -223,6 +223,18 @@ export class BerthProvider implements P.ProviderHandlers {
     for (const f of inputs) {
       if (f.serverDefault && (config?.[f.name] ?? null) === null) planned[f.name] = prior ? (prior[f.name] ?? null) : Unknown;
     }
+    // A document whose meaning equals the prior one keeps the prior text: Terraform accepts the
+    // prior value in place of the config's as "functionally equivalent", so no diff shows.
+    if (prior) {
+      for (const f of inputs) {
+        const kind = documentKind(f);
+        const before = prior[f.name];
+        const next = planned[f.name];
+        if (kind && typeof before === 'string' && typeof next === 'string' && before !== next && canonicalDocument(kind, before) === canonicalDocument(kind, next)) {
+          planned[f.name] = before;
+        }
+      }
+    }
     const changed = !prior || inputs.some((f) => !sameValue(prior[f.name], planned[f.name]));
     for (const f of p.fields) {
       if (f.role !== 'output' && f.role !== 'id') continue;
