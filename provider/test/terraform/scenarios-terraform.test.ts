@@ -140,3 +140,33 @@ for (const s of scenarios) {
     t.regex(r.out, /1 destroyed/);
   });
 }
+
+maybe('a singleton set outside the configuration is not silently overwritten', async (t) => {
+  const reg = await startRegistry();
+  t.teardown(() => reg.close());
+  const api = new BerthClient({ endpoint: reg.url });
+  await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:*' }] }) });
+  const dir = mkdtempSync(join(tmpdir(), 'berth-tf-single-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'work'));
+  writeFileSync(join(dir, 'bin', 'terraform-provider-berth'), `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
+  chmodSync(join(dir, 'bin', 'terraform-provider-berth'), 0o755);
+  writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${join(dir, 'bin')}"\n  }\n  direct {}\n}\n`);
+  writeFileSync(
+    join(dir, 'work', 'main.tf'),
+    `terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\nprovider "berth" {\n  endpoint = "${reg.url}"\n}\nresource "berth_registry_policy" "x" {\n  policy_text = ${iam('ecr:ListImages')}\n}\n`,
+  );
+  const out = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
+    const child = spawn('terraform', ['apply', '-no-color', '-input=false', '-auto-approve'], { cwd: join(dir, 'work'), env });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('close', (code) => resolve({ code, out: text }));
+  });
+  t.is(out.code, 1, out.out);
+  t.regex(out.out, /berth_registry_policy already exists/);
+  t.regex(out.out, /terraform\s+import\s+berth_registry_policy\.<name>\s+000000000000/);
+  t.regex((await api.registryPolicy.read({})).policyText, /"Deny"/, 'the existing policy is untouched');
+});

@@ -267,6 +267,21 @@ export class BerthProvider implements P.ProviderHandlers {
       const identity = Object.fromEntries(p.model.identity.map((k) => [k, values[k]]));
       const body = Object.fromEntries(Object.entries(values).filter(([k]) => !p.model.identity.includes(k)));
       let result: Record<string, unknown>;
+      if (isSingleton(p.model) && !prior) {
+        // A singleton another configuration (or a person) already set is not silently replaced.
+        const existing = await api.read(identity as never).catch((err: unknown) => {
+          if (err instanceof BerthApiError && err.status === 404) return undefined;
+          throw err;
+        });
+        if (existing) {
+          const id = p.idFields.map((k) => String((existing as Record<string, unknown>)[k] ?? '')).join(',');
+          return {
+            diagnostics: [
+              error(`${req.type_name} already exists`, `It was set outside this configuration. Import it (terraform import ${req.type_name}.<name> ${id}) or remove it first.`),
+            ],
+          };
+        }
+      }
       if (isSingleton(p.model)) result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
       else if (!prior) result = (await api.create(values as never)) as Record<string, unknown>;
       else result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
