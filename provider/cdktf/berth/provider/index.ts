@@ -16,13 +16,19 @@ export interface BerthProviderConfig {
   */
   readonly accessKeyId?: string;
   /**
+  * PEM certificate(s) to trust for an https endpoint with a private CA (or BERTH_CA_CERTIFICATE).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs#ca_certificate BerthProvider#ca_certificate}
+  */
+  readonly caCertificate?: string;
+  /**
   * Registry URL, e.g. http://127.0.0.1:5000 (or BERTH_ENDPOINT).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs#endpoint BerthProvider#endpoint}
   */
   readonly endpoint?: string;
   /**
-  * Skip TLS verification (test setups only).
+  * Skip TLS certificate verification (test setups only; or BERTH_INSECURE=true).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs#insecure BerthProvider#insecure}
   */
@@ -85,6 +91,7 @@ export class BerthProvider extends cdktf.TerraformProvider {
       terraformProviderSource: 'registry.terraform.io/berth/berth'
     });
     this._accessKeyId = config.accessKeyId;
+    this._caCertificate = config.caCertificate;
     this._endpoint = config.endpoint;
     this._insecure = config.insecure;
     this._secretAccessKey = config.secretAccessKey;
@@ -109,6 +116,22 @@ export class BerthProvider extends cdktf.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get accessKeyIdInput() {
     return this._accessKeyId;
+  }
+
+  // ca_certificate - computed: false, optional: true, required: false
+  private _caCertificate?: string;
+  public get caCertificate() {
+    return this._caCertificate;
+  }
+  public set caCertificate(value: string | undefined) {
+    this._caCertificate = value;
+  }
+  public resetCaCertificate() {
+    this._caCertificate = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get caCertificateInput() {
+    return this._caCertificate;
   }
 
   // endpoint - computed: false, optional: true, required: false
@@ -182,6 +205,7 @@ export class BerthProvider extends cdktf.TerraformProvider {
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
       access_key_id: cdktf.stringToTerraform(this._accessKeyId),
+      ca_certificate: cdktf.stringToTerraform(this._caCertificate),
       endpoint: cdktf.stringToTerraform(this._endpoint),
       insecure: cdktf.booleanToTerraform(this._insecure),
       secret_access_key: cdktf.stringToTerraform(this._secretAccessKey),
@@ -193,6 +217,12 @@ export class BerthProvider extends cdktf.TerraformProvider {
     const attrs = {
       access_key_id: {
         value: cdktf.stringToHclTerraform(this._accessKeyId),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      ca_certificate: {
+        value: cdktf.stringToHclTerraform(this._caCertificate),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -6,6 +6,7 @@ import { BerthApiError, BerthClient } from '@berth/registry-server/client';
 import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
 import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
 import { Value } from '@sinclair/typebox/value';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
 import { fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
@@ -75,6 +76,12 @@ function keepNullEmpties(p: ResourceProjection, fresh: Record<string, CtyValue>,
 
 const isSingleton = (m: ResourceModel): boolean => m.collectionPath === undefined;
 
+/** fetch that trusts `ca` (PEM) or, when `insecure`, any certificate. */
+function tlsFetch(ca: string | undefined, insecure: boolean): typeof fetch {
+  const agent = new Agent({ connect: { ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: !insecure } });
+  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: agent } as never)) as unknown as typeof fetch;
+}
+
 export class BerthProvider implements P.ProviderHandlers {
   private readonly projections = new Map<string, ResourceProjection>();
   private client: BerthClient | undefined;
@@ -130,7 +137,9 @@ export class BerthProvider implements P.ProviderHandlers {
     const keyId = str(config.access_key_id) ?? process.env.BERTH_ACCESS_KEY_ID;
     const secret = str(config.secret_access_key) ?? process.env.BERTH_SECRET_ACCESS_KEY;
     const headers: Record<string, string> = keyId && secret ? { Authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` } : {};
-    this.client = new BerthClient({ endpoint, headers });
+    const ca = str(config.ca_certificate) ?? process.env.BERTH_CA_CERTIFICATE;
+    const insecure = config.insecure === true || process.env.BERTH_INSECURE === 'true';
+    this.client = new BerthClient({ endpoint, headers, ...(ca !== undefined || insecure ? { fetch: tlsFetch(ca, insecure) } : {}) });
     return {};
   }
 
