@@ -2,18 +2,15 @@
 // its own plan and apply consistency rules on the provider: create, an empty plan, an in-place
 // update, replacement (where a field forces it), a change made outside Terraform detected and
 // corrected, deletion outside Terraform re-created, import into an empty state, destroy.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
-import { PROVIDER_BIN } from './harness.ts';
+import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
-const available = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+const available = terraformAvailable;
 if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
-const maybe = available ? test : test.skip;
+// Serial: each scenario runs Terraform several times; in parallel they would starve each other.
+const maybe = available ? test.serial : test.serial.skip;
 
 interface Scenario {
   readonly type: string;
@@ -85,25 +82,10 @@ for (const s of scenarios) {
     t.teardown(() => reg.close());
     const api = new BerthClient({ endpoint: reg.url });
     await s.setup?.(api);
-    const dir = mkdtempSync(join(tmpdir(), 'berth-tf-scn-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    mkdirSync(join(dir, 'bin'));
-    mkdirSync(join(dir, 'work'));
-    writeFileSync(join(dir, 'bin', 'terraform-provider-berth'), `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
-    chmodSync(join(dir, 'bin', 'terraform-provider-berth'), 0o755);
-    writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${join(dir, 'bin')}"\n  }\n  direct {}\n}\n`);
-    const write = (body: string) =>
-      writeFileSync(join(dir, 'work', 'main.tf'), `terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\nprovider "berth" {\n  endpoint = "${reg.url}"\n}\nresource "${s.type}" "x" {\n  ${body}\n}\n`);
-    const tf = (args: string[]): Promise<{ code: number | null; out: string }> =>
-      new Promise((resolve) => {
-        const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-        const [command = '', ...rest] = args;
-        const child = spawn('terraform', command === 'state' ? args : [command, '-no-color', '-input=false', ...rest], { cwd: join(dir, 'work'), env });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('close', (code) => resolve({ code, out }));
-      });
+    const ws = terraformWorkspace(reg.url, 'berth-tf-scn-');
+    t.teardown(() => ws.cleanup());
+    const write = (body: string) => ws.write(`resource "${s.type}" "x" {\n  ${body}\n}`);
+    const tf = (args: string[]) => ws.run(args);
     const apply = async (what: string, expect: RegExp) => {
       const r = await tf(['apply', '-auto-approve']);
       t.is(r.code, 0, `${what}:\n${r.out}`);
@@ -146,25 +128,10 @@ maybe('a singleton set outside the configuration is not silently overwritten', a
   t.teardown(() => reg.close());
   const api = new BerthClient({ endpoint: reg.url });
   await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:*' }] }) });
-  const dir = mkdtempSync(join(tmpdir(), 'berth-tf-single-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'bin'));
-  mkdirSync(join(dir, 'work'));
-  writeFileSync(join(dir, 'bin', 'terraform-provider-berth'), `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
-  chmodSync(join(dir, 'bin', 'terraform-provider-berth'), 0o755);
-  writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${join(dir, 'bin')}"\n  }\n  direct {}\n}\n`);
-  writeFileSync(
-    join(dir, 'work', 'main.tf'),
-    `terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\nprovider "berth" {\n  endpoint = "${reg.url}"\n}\nresource "berth_registry_policy" "x" {\n  policy_text = ${iam('ecr:ListImages')}\n}\n`,
-  );
-  const out = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-    const child = spawn('terraform', ['apply', '-no-color', '-input=false', '-auto-approve'], { cwd: join(dir, 'work'), env });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    child.on('close', (code) => resolve({ code, out: text }));
-  });
+  const ws = terraformWorkspace(reg.url, 'berth-tf-single-');
+  t.teardown(() => ws.cleanup());
+  ws.write(`resource "berth_registry_policy" "x" {\n  policy_text = ${iam('ecr:ListImages')}\n}`);
+  const out = await ws.run(['apply', '-auto-approve']);
   t.is(out.code, 1, out.out);
   t.regex(out.out, /berth_registry_policy already exists/);
   t.regex(out.out, /terraform\s+import\s+berth_registry_policy\.<name>\s+000000000000/);

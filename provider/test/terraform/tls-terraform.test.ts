@@ -1,19 +1,15 @@
 // An https endpoint signed by a private CA: trusted through ca_certificate, accepted with
 // insecure, refused otherwise. The registry sits behind a TLS-terminating proxy (as it would in
 // production), using a certificate for localhost that the test makes.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { generateCertificate } from '../../src/terraform/plugin/cert.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
-import { PROVIDER_BIN } from './harness.ts';
+import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
-const available = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+const available = terraformAvailable;
 if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
 const maybe = available ? test.serial : test.serial.skip;
 
@@ -35,26 +31,9 @@ async function tlsProxy(target: string): Promise<{ url: string; caPem: string; s
 }
 
 function workspace(provider: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-tf-tls-'));
-  mkdirSync(join(dir, 'bin'));
-  mkdirSync(join(dir, 'work'));
-  writeFileSync(join(dir, 'bin', 'terraform-provider-berth'), `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
-  chmodSync(join(dir, 'bin', 'terraform-provider-berth'), 0o755);
-  writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${join(dir, 'bin')}"\n  }\n  direct {}\n}\n`);
-  writeFileSync(
-    join(dir, 'work', 'main.tf'),
-    `terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\n${provider}\nresource "berth_repository" "x" {\n  repository_name = "tls/app"\n}\n`,
-  );
-  const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
-    new Promise((resolve) => {
-      const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-      const child = spawn('terraform', [args[0] ?? '', '-no-color', '-input=false', ...args.slice(1)], { cwd: join(dir, 'work'), env });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-    });
-  return { dir, run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const ws = terraformWorkspace('unused', 'berth-tf-tls-');
+  ws.writeRaw(`terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\n${provider}\nresource "berth_repository" "x" {\n  repository_name = "tls/app"\n}\n`);
+  return ws;
 }
 
 maybe('an https endpoint with a private CA: trusted by ca_certificate, or insecure; refused otherwise', async (t) => {
