@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { RegistryError } from '../errors.ts';
 import {
   BatchDeleteResponse,
   BatchGetResponse,
@@ -10,14 +9,9 @@ import {
   type ImageIdT,
 } from '../model/images.ts';
 import type { ImageService } from '../registry/images.ts';
+import { decodeToken, encodeToken } from './plumbing.ts';
 
 const tags = ['Images'];
-
-function decodeDigestToken(token: string): string {
-  const text = Buffer.from(token, 'base64url').toString('utf8');
-  if (Buffer.from(text, 'utf8').toString('base64url') !== token) throw new RegistryError('InvalidParameter', 'nextToken is not a token this API issued', { field: 'nextToken' });
-  return text;
-}
 
 /** Image operations under a repository: list and describe, batch get, batch delete. */
 export function registerImageRoutes(app: FastifyInstance, images: ImageService): void {
@@ -28,8 +22,8 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageService):
       const { repositoryName } = req.params as { repositoryName: string };
       const q = req.query as { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; maxResults?: number; nextToken?: string };
       const repo = await images.repository(repositoryName);
-      const page = await images.list(repo, q.tagStatus ?? 'ANY', q.maxResults ?? 100, q.nextToken === undefined ? undefined : decodeDigestToken(q.nextToken));
-      return { imageDetails: page.images, ...(page.after !== undefined ? { nextToken: Buffer.from(page.after, 'utf8').toString('base64url') } : {}) };
+      const page = await images.list(repo, q.tagStatus ?? 'ANY', q.maxResults ?? 100, q.nextToken === undefined ? undefined : decodeToken(q.nextToken));
+      return { imageDetails: page.images, ...(page.after !== undefined ? { nextToken: encodeToken(page.after) } : {}) };
     },
   );
   app.post(

@@ -51,11 +51,12 @@ function tag(reply: FastifyReply, body: { version?: unknown }): void {
   if (typeof body.version === 'number') reply.header('ETag', `"${body.version}"`);
 }
 
-function encodeToken(after: string): string {
+/** Page tokens are the last key of a page, opaque to clients. */
+export function encodeToken(after: string): string {
   return Buffer.from(after, 'utf8').toString('base64url');
 }
 
-function decodeToken(token: string): string {
+export function decodeToken(token: string): string {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   if (encodeToken(text) !== token) throw new RegistryError('InvalidParameter', 'nextToken is not a token this API issued', { field: 'nextToken' });
   return text;

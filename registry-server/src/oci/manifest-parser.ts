@@ -124,3 +124,27 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function invalid(message: string, field?: string): RegistryError {
   return new RegistryError('MANIFEST_INVALID', message, field === undefined ? {} : { detail: { field } });
 }
+
+export interface IndexChild {
+  readonly digest: string;
+  readonly platform?: { os: string; architecture: string; variant?: string };
+}
+
+/** The children of a stored (already validated) index, with their platforms. */
+export function indexChildren(content: Uint8Array): IndexChild[] {
+  let doc: { manifests?: { digest?: unknown; platform?: { os?: unknown; architecture?: unknown; variant?: unknown } }[] };
+  try {
+    doc = JSON.parse(Buffer.from(content).toString('utf8')) as typeof doc;
+  } catch {
+    return [];
+  }
+  return (doc.manifests ?? []).flatMap((m) => {
+    if (typeof m.digest !== 'string') return [];
+    const p = m.platform;
+    const platform =
+      p && typeof p.os === 'string' && typeof p.architecture === 'string'
+        ? { os: p.os, architecture: p.architecture, ...(typeof p.variant === 'string' ? { variant: p.variant } : {}) }
+        : undefined;
+    return [{ digest: m.digest, ...(platform ? { platform } : {}) }];
+  });
+}

@@ -3,6 +3,7 @@ import { RegistryError } from '../errors.ts';
 import type { ImageRecord, MetadataStore, Repository, TagFilter } from '../meta/metadata-store.ts';
 import type { BatchDeleteResponseT, BatchGetResponseT, ImageDetailT, ImageFailureT, ImageIdT } from '../model/images.ts';
 import { isValidTag } from '../names.ts';
+import { indexChildren } from '../oci/manifest-parser.ts';
 import { indexTypes } from '../oci/media-types.ts';
 
 type Resolved = { readonly ok: true; readonly image: ImageRecord; readonly id: ImageIdT } | { readonly ok: false; readonly failure: ImageFailureT };
@@ -133,26 +134,4 @@ export class ImageService {
 
 function failure(imageId: ImageIdT, failureCode: ImageFailureT['failureCode'], failureReason: string): ImageFailureT {
   return { imageId, failureCode, failureReason };
-}
-
-interface IndexChild {
-  readonly digest: string;
-  readonly platform?: { os: string; architecture: string; variant?: string };
-}
-
-function indexChildren(content: Uint8Array): IndexChild[] {
-  try {
-    const doc = JSON.parse(Buffer.from(content).toString('utf8')) as { manifests?: { digest?: unknown; platform?: { os?: unknown; architecture?: unknown; variant?: unknown } }[] };
-    return (doc.manifests ?? []).flatMap((m) => {
-      if (typeof m.digest !== 'string') return [];
-      const p = m.platform;
-      const platform =
-        p && typeof p.os === 'string' && typeof p.architecture === 'string'
-          ? { os: p.os, architecture: p.architecture, ...(typeof p.variant === 'string' ? { variant: p.variant } : {}) }
-          : undefined;
-      return [{ digest: m.digest, ...(platform ? { platform } : {}) }];
-    });
-  } catch {
-    return [];
-  }
 }

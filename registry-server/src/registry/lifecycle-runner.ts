@@ -2,6 +2,7 @@ import { RegistryError } from '../errors.ts';
 import { evaluateLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicy } from '../lifecycle/index.ts';
 import type { ImageRecord, MetadataStore, Repository } from '../meta/metadata-store.ts';
 import { documentKinds } from '../api/document-kinds.ts';
+import { indexChildren } from '../oci/manifest-parser.ts';
 import { indexTypes } from '../oci/media-types.ts';
 
 export interface Expiry {
@@ -102,7 +103,7 @@ export class LifecycleRunner {
   private async expire(repo: Repository, digest: string): Promise<void> {
     const manifest = await this.meta.getManifest(repo.id, digest);
     if (!manifest) return;
-    const children = indexTypes.has(manifest.mediaType) ? childDigests(manifest.content) : [];
+    const children = indexTypes.has(manifest.mediaType) ? indexChildren(manifest.content).map((c) => c.digest) : [];
     const referrers = await this.meta.listReferrers(repo.id, digest, { limit: 10_000 });
     await this.meta.deleteManifest(repo.id, digest);
     for (const r of referrers) await this.meta.deleteManifest(repo.id, r.digest);
@@ -110,15 +111,6 @@ export class LifecycleRunner {
       const image = await this.meta.getImage(repo.id, child);
       if (image && image.tags.length === 0 && (await this.meta.indexesListing(repo.id, child)).length === 0) await this.expire(repo, child);
     }
-  }
-}
-
-function childDigests(content: Uint8Array): string[] {
-  try {
-    const doc = JSON.parse(Buffer.from(content).toString('utf8')) as { manifests?: { digest?: unknown }[] };
-    return (doc.manifests ?? []).flatMap((m) => (typeof m.digest === 'string' ? [m.digest] : []));
-  } catch {
-    return [];
   }
 }
 
