@@ -6,5 +6,8 @@ import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from
 export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
 export { fieldMeta, metaKeyword, withMeta, type FieldMeta } from './meta.ts';
 export type { ResourceModel, Operation } from './resource.ts';
+// Image operations are not resources, but their shapes are shared too (IaC data sources).
+export { ImageDetail, ImageId, ListImagesQuery } from './images.ts';
+export { RepositoryName } from './resources/repository.ts';
 
 export const resourceModels = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel] as const;

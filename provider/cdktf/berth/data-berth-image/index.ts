@@ -10,19 +10,19 @@ import * as cdktf from 'cdktf';
 
 export interface DataBerthImageConfig extends cdktf.TerraformMetaArguments {
   /**
-  * The image digest; found from image_tag when omitted.
+  * sha256:... or sha512:...
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs/data-sources/image#image_digest DataBerthImage#image_digest}
   */
   readonly imageDigest?: string;
   /**
-  * A tag of the image (with image_digest, it must point at that digest).
+  * A tag.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs/data-sources/image#image_tag DataBerthImage#image_tag}
   */
   readonly imageTag?: string;
   /**
-  * The repository that holds the image(s).
+  * Repository name: lowercase components separated by "/", 2 to 256 characters (the OCI name grammar).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs/data-sources/image#repository_name DataBerthImage#repository_name}
   */

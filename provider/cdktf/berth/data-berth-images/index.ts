@@ -10,14 +10,12 @@ import * as cdktf from 'cdktf';
 
 export interface DataBerthImagesConfig extends cdktf.TerraformMetaArguments {
   /**
-  * The repository that holds the image(s).
+  * Repository name: lowercase components separated by "/", 2 to 256 characters (the OCI name grammar).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs/data-sources/images#repository_name DataBerthImages#repository_name}
   */
   readonly repositoryName: string;
   /**
-  * Which images to list: TAGGED, UNTAGGED or ANY (the default).
-  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/berth/berth/latest/docs/data-sources/images#tag_status DataBerthImages#tag_status}
   */
   readonly tagStatus?: string;

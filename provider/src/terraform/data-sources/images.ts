@@ -1,7 +1,9 @@
-// berth_image and berth_images: images are not managed resources (no model), so their schemas
-// are TypeBox objects here, named after the image detail fields of the management API.
+// berth_image and berth_images: images are not managed resources, so these read the registry's
+// image operations, whose schemas they reuse.
 import { Type } from '@sinclair/typebox';
 import { BerthApiError, type BerthClient } from '@berth/registry-server/client';
+import { ImageDetail, ImageId, ListImagesQuery, RepositoryName } from '@berth/registry-server/models';
+import { Value } from '@sinclair/typebox/value';
 import type * as P from '../plugin/types.ts';
 import { toModelValue } from '../schema/from-model.ts';
 import type { CtyValue } from '../values/index.ts';
@@ -13,38 +15,17 @@ type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
 /** Page size asked of the list operation; every page is followed. */
 export const listPageSize = 100;
 
-const RepositoryNameInput = Type.String({ minLength: 2, maxLength: 256, description: 'The repository that holds the image(s).' });
-const Digest = Type.String({ description: 'The manifest digest (sha256:...).' });
-const Tags = Type.Array(Type.String(), { description: 'The tags pointing at the image.' });
-const Size = Type.Integer({ description: 'The manifest and the blobs it references; for an index, its child images too.' });
-const PushedAt = Type.String({ description: 'When the image was pushed (RFC 3339).' });
-
-const imageInputs = Type.Object({
-  repositoryName: RepositoryNameInput,
-  imageDigest: Type.Optional(Type.String({ maxLength: 200, description: 'The image digest; found from image_tag when omitted.' })),
-  imageTag: Type.Optional(Type.String({ maxLength: 128, description: 'A tag of the image (with image_digest, it must point at that digest).' })),
-});
-const imageOutputs = Type.Object({
-  imageDigest: Digest,
-  registryId: Type.String({ description: 'The registry that holds the image.' }),
-  imageTags: Tags,
-  imageSizeInBytes: Size,
-  imagePushedAt: PushedAt,
-  lastRecordedPullTime: Type.Optional(Type.String({ description: 'When the image was last pulled (RFC 3339); null if never.' })),
-  imageManifestMediaType: Type.String({ description: 'The media type of the manifest.' }),
-  artifactMediaType: Type.Optional(Type.String({ description: 'The artifactType (or config media type) of the manifest.' })),
-  imageManifest: Type.String({ description: 'The manifest, as pushed.' }),
-});
-
-const TagStatusInput = Type.Union([Type.Literal('TAGGED'), Type.Literal('UNTAGGED'), Type.Literal('ANY')], {
-  description: 'Which images to list: TAGGED, UNTAGGED or ANY (the default).',
-});
-const imagesInputs = Type.Object({ repositoryName: RepositoryNameInput, tagStatus: Type.Optional(TagStatusInput) });
+// The shapes come from the registry's image operations (model/images.ts): nothing is redefined.
+const imageInputs = Type.Composite([Type.Object({ repositoryName: RepositoryName }), ImageId]);
+const imageOutputs = Type.Composite([
+  Type.Omit(ImageDetail, ['repositoryName', 'platforms', 'subjectDigest']),
+  Type.Object({ imageManifest: Type.String({ description: 'The manifest, as pushed.' }) }),
+]);
+const imagesInputs = Type.Object({ repositoryName: RepositoryName, tagStatus: ListImagesQuery.properties.tagStatus });
 const imagesOutputs = Type.Object({
-  images: Type.Array(
-    Type.Object({ imageDigest: Digest, imageTags: Tags, imagePushedAt: PushedAt, imageSizeInBytes: Size }),
-    { description: 'The images, in the order the registry lists them (every page).' },
-  ),
+  images: Type.Array(Type.Pick(ImageDetail, ['imageDigest', 'imageTags', 'imagePushedAt', 'imageSizeInBytes']), {
+    description: 'The images, in the order the registry lists them (every page).',
+  }),
 });
 
 export const imageProjection = dataSourceFromTypeBox('image', imageInputs, imageOutputs, 'One image of a repository, by digest or tag, with its manifest.');
@@ -72,8 +53,8 @@ async function* allImages(api: BerthClient, repositoryName: string, tagStatus: T
 }
 
 function validateRepositoryName(value: CtyValue | undefined): P.Diagnostic[] {
-  if (typeof value !== 'string') return [];
-  return value.length < 2 || value.length > 256 ? [errorAt('invalid repository_name', 'a repository name has 2 to 256 characters', ['repository_name'])] : [];
+  if (typeof value !== 'string' || Value.Check(RepositoryName, value)) return [];
+  return [errorAt('invalid repository_name', 'a repository name has 2 to 256 characters: lowercase components separated by "/"', ['repository_name'])];
 }
 
 export const imageDataSource: DataSource = {
