@@ -1,56 +1,22 @@
 // The data sources under the real Terraform CLI: documents built in HCL feeding a repository
 // policy and a lifecycle policy, repository and image lookups, an empty plan after apply, and
 // a document error reported by Terraform against the attribute. Skipped where no `terraform`.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { pushImage } from '../../../test/support/oci.ts';
-import { PROVIDER_BIN } from './harness.ts';
+import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
-const available = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+const available = terraformAvailable;
 if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
 const maybe = available ? test.serial : test.serial.skip;
 
-function workspace(endpoint: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-tf-ds-'));
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  mkdirSync(join(dir, 'work'));
-  const wrapper = join(bin, 'terraform-provider-berth');
-  writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  writeFileSync(join(dir, 'cli.tfrc'), `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/berth/berth" = "${bin}"\n  }\n  direct {}\n}\n`);
-  const write = (body: string) =>
-    writeFileSync(
-      join(dir, 'work', 'main.tf'),
-      `terraform {\n  required_providers {\n    berth = { source = "berth/berth" }\n  }\n}\nprovider "berth" {\n  endpoint = "${endpoint}"\n}\n${body}`,
-    );
-  const run = (args: string[]): Promise<{ code: number | null; output: string }> =>
-    new Promise((resolve) => {
-      const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-      const [command = '', ...rest] = args;
-      const argv = command === 'state' || command === 'output' ? args : [command, '-no-color', '-input=false', ...rest];
-      const child = spawn('terraform', argv, { cwd: join(dir, 'work'), env });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('close', (code) => {
-        clearTimeout(killer);
-        resolve({ code, output });
-      });
-    });
-  return { dir, write, run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+const workspace = (endpoint: string) => terraformWorkspace(endpoint, 'berth-tf-ds-');
 
 const config = (action: string) => `
 resource "berth_repository" "app" {
   repository_name = "tfds/app"
-  # Set explicitly: a repository without tags reads back as {} (a resource issue, not a data source one).
   tags = { team = "platform" }
 }
 
@@ -134,8 +100,8 @@ maybe('data sources feed a repository policy and a lifecycle policy under the re
 
   tf.write(config('ecr:BatchCheckLayerAvailability'));
   let r = await tf.run(['apply', '-auto-approve']);
-  t.is(r.code, 0, r.output);
-  t.regex(r.output, /Apply complete! Resources: 3 added, 0 changed, 0 destroyed/);
+  t.is(r.code, 0, r.out);
+  t.regex(r.out, /Apply complete! Resources: 3 added, 0 changed, 0 destroyed/);
   const policy = await api.repositoryPolicies.read({ repositoryName: 'tfds/app' });
   const stored = JSON.parse(policy.policyText) as { Statement: { Sid: string; Action: string[]; Principal: unknown; Condition?: unknown }[] };
   t.deepEqual(stored.Statement[0], { Sid: 'Pull', Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] } as never);
@@ -144,33 +110,33 @@ maybe('data sources feed a repository policy and a lifecycle policy under the re
   t.is(lifecycle.rules.length, 2);
 
   r = await tf.run(['output', '-json']);
-  t.is(r.code, 0, r.output);
-  const outputs = JSON.parse(r.output) as Record<string, { value: unknown }>;
+  t.is(r.code, 0, r.out);
+  const outputs = JSON.parse(r.out) as Record<string, { value: unknown }>;
   t.is(outputs.base_arn?.value, base.repositoryArn);
   t.is(outputs.release_digest?.value, digest);
   t.is(outputs.image_count?.value, 1);
   t.is(outputs.manifest_schema?.value, 2);
 
   r = await tf.run(['plan', '-detailed-exitcode']);
-  t.is(r.code, 0, `no changes after apply:\n${r.output}`);
+  t.is(r.code, 0, `no changes after apply:\n${r.out}`);
 
   // An invalid action in the document: Terraform reports the provider's error on the data source.
   tf.write(config('not an action'));
   r = await tf.run(['plan']);
-  t.is(r.code, 1, r.output);
-  t.regex(r.output, /invalid policy document/);
-  t.regex(r.output, /Statement\[0\]\.Action/);
-  t.regex(r.output, /data "berth_policy_document" "pull"/);
+  t.is(r.code, 1, r.out);
+  t.regex(r.out, /invalid policy document/);
+  t.regex(r.out, /Statement\[0\]\.Action/);
+  t.regex(r.out, /data "berth_policy_document" "pull"/);
 
   // A change to the document is an in-place policy update.
   tf.write(config('ecr:DescribeImages'));
   r = await tf.run(['apply', '-auto-approve']);
-  t.is(r.code, 0, r.output);
-  t.regex(r.output, /0 added, 1 changed, 0 destroyed/);
+  t.is(r.code, 0, r.out);
+  t.regex(r.out, /0 added, 1 changed, 0 destroyed/);
   t.true((await api.repositoryPolicies.read({ repositoryName: 'tfds/app' })).policyText.includes('ecr:DescribeImages'));
   r = await tf.run(['plan', '-detailed-exitcode']);
-  t.is(r.code, 0, r.output);
+  t.is(r.code, 0, r.out);
 
   r = await tf.run(['destroy', '-auto-approve']);
-  t.is(r.code, 0, r.output);
+  t.is(r.code, 0, r.out);
 });

@@ -56,9 +56,10 @@ export function terraformWorkspace(endpoint: string, prefix = 'berth-tf-'): Terr
     run: (args) =>
       new Promise((resolve) => {
         const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-        // Flags go right after the subcommand; `state` subcommands take none of them.
+        // Flags go right after the subcommand; `state` and `output` take none of them.
         const [command = '', ...rest] = args;
-        const child = spawn('terraform', command === 'state' ? args : [command, '-no-color', '-input=false', ...rest], { cwd: join(dir, 'work'), env });
+        const plain = command === 'state' || command === 'output';
+        const child = spawn('terraform', plain ? args : [command, '-no-color', '-input=false', ...rest], { cwd: join(dir, 'work'), env });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (out += d.toString()));
