@@ -6,10 +6,10 @@ import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { pushImage } from '../../../test/support/oci.ts';
-import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
+import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
-if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
+reportTerraformAvailability();
 const maybe = available ? test.serial : test.serial.skip;
 
 const workspace = (endpoint: string) => terraformWorkspace(endpoint, 'berth-tf-ds-');

@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { FIXTURE_PROVIDER } from './harness.ts';
+import { reportTerraformAvailability } from './terraform-cli.ts';
 
 const terraform = spawnSync('terraform', ['version', '-json'], { encoding: 'utf8' });
 const available = terraform.status === 0;
 const test = anyTest as TestFn<{ dir: string }>;
+reportTerraformAvailability();
 const maybe = available ? test.serial : test.serial.skip;
 
 interface Run {

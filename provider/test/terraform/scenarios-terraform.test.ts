@@ -5,10 +5,10 @@
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
-import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
+import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
-if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
+reportTerraformAvailability();
 // Serial: each scenario runs Terraform several times; in parallel they would starve each other.
 const maybe = available ? test.serial : test.serial.skip;
 

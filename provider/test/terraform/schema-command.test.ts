@@ -10,6 +10,7 @@ import test from 'ava';
 import { BerthProvider } from '../../src/terraform/provider/berth-provider.ts';
 import { documentFromResponse, providerSchemaText } from '../../src/terraform/schema-command.ts';
 import { PROVIDER_BIN } from './harness.ts';
+import { reportTerraformAvailability } from './terraform-cli.ts';
 
 const source = 'registry.terraform.io/berth/berth';
 
@@ -87,7 +88,7 @@ test('documentFromResponse fills the protobuf defaults the response leaves out',
 });
 
 const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
-if (!terraform) test('terraform availability', (t) => t.log('terraform is not on PATH: the comparison with `terraform providers schema -json` is skipped'));
+reportTerraformAvailability();
 
 (terraform ? test : test.skip)('schema prints byte for byte what `terraform providers schema -json` prints', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-tf-schema-'));

@@ -5,9 +5,25 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { PROVIDER_BIN } from './harness.ts';
 
 export const terraformAvailable = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+
+/**
+ * Where terraform is missing, the CLI suites are skipped; this records why, and under CI (where
+ * the machine image provides terraform) a missing binary fails instead of skipping silently.
+ */
+export function reportTerraformAvailability(): void {
+  if (terraformAvailable) return;
+  test('terraform availability', (t) => {
+    if (process.env.CI === 'true') t.fail('CI=true but terraform is not on PATH');
+    else {
+      t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped');
+      t.pass();
+    }
+  });
+}
 
 export interface TerraformRun {
   readonly code: number | null;

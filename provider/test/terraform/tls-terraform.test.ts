@@ -7,10 +7,10 @@ import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { generateCertificate } from '../../src/terraform/plugin/cert.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
-import { terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
+import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
-if (!available) test('terraform availability', (t) => t.log('terraform is not on PATH: the Terraform CLI scenarios are skipped'));
+reportTerraformAvailability();
 const maybe = available ? test.serial : test.serial.skip;
 
 async function tlsProxy(target: string): Promise<{ url: string; caPem: string; server: Server }> {
