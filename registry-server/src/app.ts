@@ -15,12 +15,25 @@ import { LifecycleRunner, LifecycleScheduler } from './registry/lifecycle-runner
 import { UploadService } from './registry/uploads.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FsBlobStore } from './storage/fs-blob-store.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { Authorizer } from './auth/authorizer.ts';
+import { bootstrapAdmin, type AdminCredentials, type BootstrapResult } from './auth/bootstrap.ts';
+import { Guard } from './auth/guard.ts';
+import { IdentityStore } from './auth/identity-store.ts';
+import { LoginThrottle } from './auth/throttle.ts';
+import { loginTokenTtlSeconds } from './api/identity-routes.ts';
+import { TokenService } from './auth/token-service.ts';
+import { tokenRoutes } from './auth/token-routes.ts';
 
 export interface Server {
   readonly app: FastifyInstance;
   readonly meta: MetadataStore;
   readonly store: BlobStore;
   readonly readiness: Readiness;
+  /** What the first start did about an administrator (a generated secret is shown once by main). */
+  readonly bootstrap: BootstrapResult;
+  /** Every route registered (method and URL), for the authorization coverage test. */
+  readonly routes: readonly { readonly method: string; readonly url: string; readonly auth: boolean }[];
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the stores. */
   close(): Promise<void>;
 }
@@ -30,7 +43,13 @@ export const serverVersion = '0.1.0';
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the registry on the embedded default backends (filesystem blobs, SQLite metadata). */
-export async function createServer(config: Config, options: { logger?: boolean } = {}): Promise<Server> {
+export interface ServerOptions {
+  readonly logger?: boolean;
+  /** The administrator's key on first start (from the environment); generated when absent. */
+  readonly admin?: AdminCredentials | undefined;
+}
+
+export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const meta = new SqliteMetadataStore({ path: join(config.dataDir, 'metadata.db'), synchronous: config.sqliteSynchronous });
   await meta.migrate();
   const store = new FsBlobStore(config.dataDir);
@@ -38,7 +57,7 @@ export async function createServer(config: Config, options: { logger?: boolean }
   return assemble(config, meta, store, options);
 }
 
-export async function assemble(config: Config, meta: MetadataStore, store: BlobStore, options: { logger?: boolean } = {}): Promise<Server> {
+export async function assemble(config: Config, meta: MetadataStore, store: BlobStore, options: ServerOptions = {}): Promise<Server> {
   const app = Fastify({
     logger:
       options.logger === false
@@ -66,6 +85,11 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     keepAliveTimeout: 75_000,
   });
 
+  const routes: { method: string; url: string; auth: boolean }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, auth: route.config?.auth !== undefined });
+  });
+
   const readiness: Readiness = {
     accepting: true,
     check: async () => {
@@ -82,6 +106,22 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 
+  const identities = new IdentityStore(meta);
+  const bootstrap = await bootstrapAdmin(identities, options.admin);
+  const service = `berth:${config.registryId}`;
+  const tokens = new TokenService(identities, {
+    issuer: 'berth',
+    service,
+    ttlSeconds: config.tokenTtlSeconds,
+    rotationSeconds: config.signingKeyRotationHours * 3600,
+    maxTtlSeconds: Math.max(config.tokenTtlSeconds, loginTokenTtlSeconds, 24 * 3600),
+  });
+  await tokens.init();
+  const guard = new Guard(new Authenticator(identities, tokens, { perKey: new LoginThrottle({ maxFailures: 5 }), perAddress: new LoginThrottle({ maxFailures: 50 }) }, config.registryId), new Authorizer(meta, identities, config), {
+    publicHost: () => config.publicHost,
+    service,
+  });
+
   const hashing = new HashPool(config.hashWorkers);
   const uploads = new UploadService(meta, store, hashing, { maxBlobBytes: config.maxBlobBytes });
   const pulls = new PullRecorder(meta);
@@ -91,6 +131,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     uploads,
     pulls,
     limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize },
+    guard,
   };
 
 
@@ -99,6 +140,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
   );
   await app.register(healthRoutes, readiness);
   await app.register(async (scope) => ociPlugin(scope, ctx));
+  await app.register(async (scope) => tokenRoutes(scope, { guard, tokens }));
   const registry = {
     registryId: config.registryId,
     region: config.region,
@@ -118,7 +160,7 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     (err) => app.log.error({ err }, 'scheduled lifecycle run failed'),
     (r) => app.log.info(r, 'scheduled lifecycle run'),
   );
-  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle }), { prefix: apiPrefix });
+  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens }), { prefix: apiPrefix });
 
   // Monolithic uploads interrupted by a crash leave files no session owns.
   const swept = await uploads.sweepOrphans(new Date());
@@ -149,5 +191,5 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     })();
     return closing;
   };
-  return { app, meta, store, readiness, close };
+  return { app, meta, store, readiness, bootstrap, routes, close };
 }

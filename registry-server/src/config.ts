@@ -19,6 +19,10 @@ export interface Config {
   /** host[:port] clients use to reach the registry (in repository URIs); defaults to listen. */
   publicHost: string | undefined;
   lifecycleIntervalSeconds: number;
+  /** Lifetime of the bearer tokens the token endpoint issues. */
+  tokenTtlSeconds: number;
+  /** A new token signing key is made this often; older ones verify until their tokens expire. */
+  signingKeyRotationHours: number;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -193,6 +197,22 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('lifecycleIntervalSeconds', 0, 7 * 24 * 3600),
     show: String,
   },
+  tokenTtlSeconds: {
+    key: 'tokenTtlSeconds',
+    env: 'BERTH_TOKEN_TTL_SECONDS',
+    flag: 'token-ttl-seconds',
+    description: 'lifetime of registry bearer tokens',
+    parse: integer('tokenTtlSeconds', 30, 12 * 3600),
+    show: String,
+  },
+  signingKeyRotationHours: {
+    key: 'signingKeyRotationHours',
+    env: 'BERTH_SIGNING_KEY_ROTATION_HOURS',
+    flag: 'signing-key-rotation-hours',
+    description: 'how often a new ES256 token signing key replaces the current one',
+    parse: integer('signingKeyRotationHours', 1, 24 * 365),
+    show: String,
+  },
 };
 
 export const defaults: Config = {
@@ -209,6 +229,8 @@ export const defaults: Config = {
   region: 'local',
   publicHost: undefined,
   lifecycleIntervalSeconds: 3600,
+  tokenTtlSeconds: 300,
+  signingKeyRotationHours: 24,
 };
 
 export interface LoadedConfig {

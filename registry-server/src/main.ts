@@ -26,7 +26,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { createServer } = await import('./app.ts');
-  const server = await createServer(config);
+  const { checkAdminCredentials } = await import('./auth/bootstrap.ts');
+  let admin;
+  try {
+    admin = checkAdminCredentials({ accessKeyId: process.env.BERTH_ADMIN_ACCESS_KEY_ID, secretAccessKey: process.env.BERTH_ADMIN_SECRET_ACCESS_KEY });
+  } catch (err) {
+    process.stderr.write(`berth: configuration error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const server = await createServer(config, { admin });
   const log = server.app.log;
   log.info({ config: summarize(loaded), configFile: loaded.file ?? null }, 'configuration');
 
@@ -51,6 +59,26 @@ async function main(): Promise<void> {
 
   const address = await server.app.listen({ host: config.listen.host, port: config.listen.port });
   log.info({ address, dataDir: config.dataDir }, 'berth is serving the OCI distribution API');
+  const boot = server.bootstrap;
+  if (boot.status === 'created') {
+    log.info({ principal: 'admin', accessKeyId: boot.accessKeyId }, 'created the admin principal (first start)');
+    // Shown once, on the terminal and never through the logger: there is no other copy.
+    if (boot.generatedSecret !== undefined) {
+      const host = config.publicHost ?? `${config.listen.host}:${config.listen.port}`;
+      process.stderr.write(
+        [
+          '',
+          'Berth created the administrator "admin". Its access key is shown this once; store it now:',
+          `  access key id:     ${boot.accessKeyId}`,
+          `  secret access key: ${boot.generatedSecret}`,
+          `Sign in with: docker login ${host} --username ${boot.accessKeyId} --password-stdin`,
+          '(Set BERTH_ADMIN_ACCESS_KEY_ID and BERTH_ADMIN_SECRET_ACCESS_KEY before the first start to choose the key instead.)',
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+  }
 }
 
 main().catch((err: unknown) => {

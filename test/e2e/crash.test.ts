@@ -21,6 +21,7 @@ import test, { type ExecutionContext } from 'ava';
 import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, descriptor, errorCode, sha256 } from '../support/oci.ts';
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
 import { drained } from '../support/streams.ts';
+import { adminAuthorization, adminFetch as fetch } from '../support/auth.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -50,7 +51,7 @@ function header(reply: Reply | Response, name: string): string | undefined {
 
 function send(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer | AsyncIterable<Buffer>): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, agent: false });
+    const req = httpRequest(url, { method, headers: { Authorization: adminAuthorization, ...headers }, agent: false });
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

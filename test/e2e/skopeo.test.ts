@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, descriptor, errorCode, sha256, type Descriptor } from '../support/oci.ts';
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
+import { adminFetch as fetch, testAdmin } from '../support/auth.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Is skopeo here? AVA decides at registration whether a test is skipped (there is no runtime
@@ -53,7 +54,10 @@ interface Run {
 async function skopeo(t: ExecutionContext, args: string[], timeoutMs = 60_000): Promise<Run> {
   requireSkopeo();
   // --insecure-policy: independent of /etc/containers/policy.json being present.
-  const full = ['--insecure-policy', ...args];
+  // Every registry operation signs in as the test admin (the registry refuses anonymous pushes).
+  const creds = `${testAdmin.accessKeyId}:${testAdmin.secretAccessKey}`;
+  const signIn: Record<string, string> = { '--dest-tls-verify=false': '--dest-creds', '--src-tls-verify=false': '--src-creds', '--tls-verify=false': '--creds' };
+  const full = ['--insecure-policy', ...args.flatMap((a) => (signIn[a] ? [a, signIn[a], creds] : [a]))];
   return new Promise((resolve, reject) => {
     execFile(skopeoBin, full, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
       if (err) {

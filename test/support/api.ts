@@ -3,6 +3,7 @@ import test from 'ava';
 import { BerthClient } from '../../registry-server/src/client/client.ts';
 import type { Config } from '../../registry-server/src/config.ts';
 import { startRegistry, type RunningRegistry } from './registry.ts';
+import { testAdmin } from './auth.ts';
 
 export interface SharedRegistry {
   readonly reg: RunningRegistry;
@@ -15,7 +16,7 @@ export function sharedRegistry(overrides: Partial<Config> = {}): SharedRegistry 
   let api: BerthClient | undefined;
   test.before(async () => {
     reg = await startRegistry(overrides);
-    api = new BerthClient({ endpoint: reg.url });
+    api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   });
   test.after.always(async () => reg?.close());
   return {

@@ -1,5 +1,6 @@
 // Small helpers that speak the distribution API over real HTTP (fetch), for tests and benchmarks.
 import { createHash, randomBytes } from 'node:crypto';
+import { adminFetch as fetch } from './auth.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';

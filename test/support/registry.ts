@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from '../../registry-server/src/app.ts';
 import { defaults, type Config } from '../../registry-server/src/config.ts';
+import { adminEnv, testAdmin } from './auth.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,7 +27,7 @@ export async function tempDir(prefix = 'berth-test-'): Promise<string> {
 export async function startRegistry(overrides: Partial<Config> = {}): Promise<RunningRegistry> {
   const dataDir = overrides.dataDir ?? (await tempDir());
   const config: Config = { ...defaults, logLevel: 'silent', ...overrides, dataDir, listen: { host: '127.0.0.1', port: 0 } };
-  const server = await createServer(config, { logger: config.logLevel !== 'silent' });
+  const server = await createServer(config, { logger: config.logLevel !== 'silent', admin: testAdmin });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no address');
@@ -62,7 +63,7 @@ export async function spawnRegistry(options: { dataDir?: string; port?: number; 
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(repoRoot, 'registry-server', 'dist', 'main.js'), '--listen', host, '--data-dir', dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...adminEnv, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -17,7 +17,7 @@ const tags = ['Images'];
 export function registerImageRoutes(app: FastifyInstance, images: ImageService): void {
   app.get(
     '/repositories/:repositoryName/images',
-    { schema: { tags, summary: 'List and describe images', params: RepositoryParams, querystring: ListImagesQuery, response: { 200: ListImagesResponse } } },
+    { config: { auth: { action: 'ecr:DescribeImages', resource: 'repository' } }, schema: { tags, summary: 'List and describe images', params: RepositoryParams, querystring: ListImagesQuery, response: { 200: ListImagesResponse } } },
     async (req) => {
       const { repositoryName } = req.params as { repositoryName: string };
       const q = req.query as { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; maxResults?: number; nextToken?: string };
@@ -28,7 +28,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageService):
   );
   app.post(
     '/repositories/:repositoryName/images/batch-get',
-    { schema: { tags, summary: 'Get image manifests by digest or tag', params: RepositoryParams, body: BatchImagesRequest, response: { 200: BatchGetResponse } } },
+    { config: { auth: { action: 'ecr:BatchGetImage', resource: 'repository' } }, schema: { tags, summary: 'Get image manifests by digest or tag', params: RepositoryParams, body: BatchImagesRequest, response: { 200: BatchGetResponse } } },
     async (req) => {
       const { repositoryName } = req.params as { repositoryName: string };
       return images.batchGet(await images.repository(repositoryName), (req.body as { imageIds: ImageIdT[] }).imageIds);
@@ -37,6 +37,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageService):
   app.post(
     '/repositories/:repositoryName/images/batch-delete',
     {
+      config: { auth: { action: 'ecr:BatchDeleteImage', resource: 'repository' } },
       schema: {
         tags,
         summary: 'Untag (by tag) or delete (by digest) images; per-image failures are reported, not thrown',

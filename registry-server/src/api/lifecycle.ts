@@ -16,7 +16,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, meta: MetadataStor
   };
   app.post(
     '/repositories/:repositoryName/lifecycle-policy/preview',
-    { schema: { tags, summary: 'What the stored (or a given) policy would expire now, and by which rule', params: RepositoryParams, body: PreviewRequest, response: { 200: PreviewResponse } } },
+    { config: { auth: { action: 'ecr:StartLifecyclePolicyPreview', resource: 'repository' } }, schema: { tags, summary: 'What the stored (or a given) policy would expire now, and by which rule', params: RepositoryParams, body: PreviewRequest, response: { 200: PreviewResponse } } },
     async (req) => {
       const repo = await repository((req.params as { repositoryName: string }).repositoryName);
       const text = (req.body as { lifecyclePolicyText?: string } | undefined)?.lifecyclePolicyText;
@@ -26,7 +26,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, meta: MetadataStor
   );
   app.post(
     '/repositories/:repositoryName/lifecycle-policy/execute',
-    { schema: { tags, summary: 'Run the policy now', params: RepositoryParams, response: { 200: ExecuteResponse } } },
+    { config: { auth: { action: 'berth:ExecuteLifecyclePolicy', resource: 'repository' } }, schema: { tags, summary: 'Run the policy now', params: RepositoryParams, response: { 200: ExecuteResponse } } },
     async (req) => {
       const repo = await repository((req.params as { repositoryName: string }).repositoryName);
       const executedAt = new Date();
@@ -35,7 +35,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, meta: MetadataStor
   );
   app.get(
     '/repositories/:repositoryName/lifecycle-policy/expirations',
-    { schema: { tags, summary: 'Images lifecycle rules expired, newest first', params: RepositoryParams, querystring: ExpirationsQuery, response: { 200: ExpirationsResponse } } },
+    { config: { auth: { action: 'ecr:GetLifecyclePolicy', resource: 'repository' } }, schema: { tags, summary: 'Images lifecycle rules expired, newest first', params: RepositoryParams, querystring: ExpirationsQuery, response: { 200: ExpirationsResponse } } },
     async (req) => {
       const { repositoryName } = req.params as { repositoryName: string };
       const q = req.query as { maxResults?: number; nextToken?: string };

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError } from '../errors.ts';
 import type { MetadataStore } from '../meta/metadata-store.ts';
 import { metaKeyword } from '../model/meta.ts';
@@ -17,6 +17,12 @@ import { canonicalLifecycleText, canonicalPolicyText } from './policy-text.ts';
 import { registerResource } from './plumbing.ts';
 import type { ResourceModel } from '../model/resource.ts';
 import { RepositoryHandler, type RegistryIdentity } from './repositories.ts';
+import type { Guard } from '../auth/guard.ts';
+import type { ResourceRef } from '../auth/authorizer.ts';
+import type { RouteAuth } from '../auth/actions.ts';
+import type { IdentityStore } from '../auth/identity-store.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import { registerIdentityRoutes } from './identity-routes.ts';
 
 export const apiPrefix = '/api/v1';
 
@@ -25,6 +31,9 @@ export interface ApiContext {
   readonly registry: RegistryIdentity;
   readonly version: string;
   readonly lifecycle: LifecycleRunner;
+  readonly guard: Guard;
+  readonly identities: IdentityStore;
+  readonly tokens: TokenService;
 }
 
 /** Ajv must accept the model's extension keyword (it carries IaC facts, not constraints). */
@@ -76,7 +85,22 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
     reply.code(404).send(new RegistryError('NotFound', `no such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`).toApiBody(req.id)),
   );
 
-  app.get('/openapi.json', async () => app.swagger());
+  // Who is calling is settled before the body is read: no credentials, no parsing.
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.url === undefined) return;
+    const caller = await ctx.guard.caller(req, true);
+    if (caller.principal === null) throw ctx.guard.unauthenticated(req);
+  });
+  // What they may do is decided on the validated request (an update's actions follow its fields).
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.url === undefined) return;
+    const auth = req.routeOptions.config.auth;
+    // Deny unless allowed: a route without authorization facts is refused (a test lists them).
+    if (!auth) throw new RegistryError('AccessDenied', `no action is defined for ${req.method} ${req.routeOptions.url}`);
+    await ctx.guard.api(req, auth.actions ? auth.actions(req) : [auth.action], await resourceOf(ctx, req, auth));
+  });
+
+  app.get('/openapi.json', { config: { auth: { action: 'berth:GetApiDescription', resource: 'registry' } } }, async () => app.swagger());
 
   registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
   registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
@@ -109,4 +133,29 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
     }),
   );
   registerLifecycleRoutes(app, ctx.meta, ctx.lifecycle);
+  registerIdentityRoutes(app, { identities: ctx.identities, tokens: ctx.tokens, guard: ctx.guard, registryId: ctx.registry.registryId });
+}
+
+/** The ARN a management request acts on: named by the path, or on create by the body. */
+async function resourceOf(ctx: ApiContext, req: FastifyRequest, auth: RouteAuth): Promise<ResourceRef> {
+  const params = (req.params ?? {}) as Record<string, string | undefined>;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const named = (key: string): string | undefined => params[key] ?? (typeof body[key] === 'string' ? body[key] : undefined);
+  const authz = ctx.guard.authz;
+  switch (auth.resource) {
+    case 'repository':
+      return authz.repository(named('repositoryName') ?? '*');
+    case 'principal':
+      return authz.principal(named('principalName') ?? '*');
+    case 'template':
+      return authz.template(named('prefix') ?? '*');
+    case 'accessKey': {
+      // A key is acted on through its principal, as IAM's access key actions are.
+      const id = params.accessKeyId;
+      const key = id === undefined ? undefined : await ctx.identities.getAccessKey(id);
+      return authz.principal(key?.principalName ?? named('principalName') ?? '*');
+    }
+    case 'registry':
+      return authz.registryResource();
+  }
 }

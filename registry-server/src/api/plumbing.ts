@@ -4,6 +4,7 @@ import { RegistryError } from '../errors.ts';
 import { ListQuery } from '../model/common.ts';
 import type { ResourceModel } from '../model/resource.ts';
 import type { Identity, ResourceHandler } from './resource-handler.ts';
+import { updateActions, type RouteAuth } from '../auth/actions.ts';
 
 /** The representation schema: inputs and outputs together. */
 export function representationSchema(model: ResourceModel): TObject {
@@ -30,6 +31,11 @@ function routePath(path: string): string {
 
 function paramsSchema(model: ResourceModel): TObject {
   const props: Record<string, TSchema> = {};
+  if (model.assignedId !== undefined) {
+    const field = model.outputs.properties[model.assignedId];
+    if (!field) throw new Error(`${model.name}: assigned id ${model.assignedId} is not an output`);
+    props[model.assignedId] = field;
+  }
   for (const key of model.identity) {
     const field = model.inputs.properties[key];
     if (!field) throw new Error(`${model.name}: identity field ${key} is not an input`);
@@ -62,6 +68,22 @@ export function decodeToken(token: string): string {
   return text;
 }
 
+/** What a model's routes act on, for authorization: found from its identity fields. */
+export function resourceKind(model: ResourceModel): RouteAuth['resource'] {
+  if (model.assignedId === 'accessKeyId') return 'accessKey';
+  if (model.identity.includes('repositoryName')) return 'repository';
+  if (model.identity.includes('principalName')) return 'principal';
+  if (model.identity.includes('prefix')) return 'template';
+  return 'registry';
+}
+
+function routeAuth(model: ResourceModel, op: keyof ResourceModel['actions']): { auth: RouteAuth } {
+  const action = model.actions[op];
+  if (action === undefined) throw new Error(`${model.name}: no action for ${op}`);
+  const resource = resourceKind(model);
+  return { auth: op === 'update' ? { action, resource, actions: updateActions(action, model.fieldActions) } : { action, resource } };
+}
+
 /** Registers the routes a model's operations call for, backed by its handler. */
 export function registerResource<M extends ResourceModel>(app: FastifyInstance, model: M, handler: ResourceHandler<M>): void {
   const representation = representationSchema(model);
@@ -75,7 +97,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
     const create = handler.create.bind(handler);
     app.post(
       model.collectionPath,
-      { schema: { tags, summary: `Create a ${model.title.toLowerCase()}`, body: model.inputs, response: { 201: representation, ...errors } } },
+      { config: routeAuth(model, 'create'), schema: { tags, summary: `Create a ${model.title.toLowerCase()}`, body: model.inputs, response: { 201: representation, ...errors } } },
       async (req, reply) => {
         const created = await create(req.body as never);
         tag(reply, created);
@@ -84,7 +106,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
     );
   }
   if (ops.has('read')) {
-    app.get(item, { schema: { tags, summary: `Describe a ${model.title.toLowerCase()}`, params, response: { 200: representation, ...errors } } }, async (req, reply) => {
+    app.get(item, { config: routeAuth(model, 'read'), schema: { tags, summary: `Describe a ${model.title.toLowerCase()}`, params, response: { 200: representation, ...errors } } }, async (req, reply) => {
       const found = await handler.read(req.params as Identity);
       tag(reply, found);
       return found;
@@ -98,6 +120,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
     route(
       item,
       {
+        config: routeAuth(model, 'update'),
         schema: {
           tags,
           summary: singleton ? `Set the ${model.title.toLowerCase()}` : `Update a ${model.title.toLowerCase()}`,
@@ -117,7 +140,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
     const del = handler.delete.bind(handler);
     app.delete(
       item,
-      { schema: { tags, summary: `Delete a ${model.title.toLowerCase()}`, params, ...(model.deleteOptions ? { querystring: model.deleteOptions } : {}), response: { 204: Type.Null(), ...errors } } },
+      { config: routeAuth(model, 'delete'), schema: { tags, summary: `Delete a ${model.title.toLowerCase()}`, params, ...(model.deleteOptions ? { querystring: model.deleteOptions } : {}), response: { 204: Type.Null(), ...errors } } },
       async (req, reply) => {
         await del(req.params as Identity, (req.query ?? {}) as never, expectedVersion(req));
         return reply.code(204).send();
@@ -129,6 +152,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
     app.get(
       model.collectionPath,
       {
+        config: routeAuth(model, 'list'),
         schema: {
           tags,
           summary: `List ${model.title.toLowerCase()}s`,

@@ -8,14 +8,20 @@ import type { ResourceModel } from '../model/resource.ts';
 import { repositoryCreationTemplateModel } from '../model/resources/repository-creation-template.ts';
 import { repositoryModel } from '../model/resources/repository.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from '../model/resources/policies.ts';
+import { accessKeyModel, identityPolicyModel, principalModel } from '../model/resources/identity.ts';
+import type { AuthorizationTokenT, SimulationRequestT } from '../model/auth.ts';
+import type { SimulationResult } from '../model/auth.ts';
 
 export type Representation<M extends ResourceModel> = Static<M['inputs']> & Static<M['outputs']>;
-export type IdentityOf<M extends ResourceModel> = Pick<Static<M['inputs']>, M['identity'][number]>;
+export type IdentityOf<M extends ResourceModel> = Pick<Static<M['inputs']>, M['identity'][number]> &
+  (M extends { readonly assignedId: infer K extends string } ? Record<K, string> : unknown);
 
 export interface ClientOptions {
   /** Base URL of the registry, e.g. http://127.0.0.1:5000 */
   readonly endpoint: string;
-  /** Extra headers on every request (credentials, once identity lands). */
+  /** An access key to sign every request with (HTTP Basic). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Extra headers on every request. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
 }
@@ -108,7 +114,11 @@ class Http {
 
   constructor(options: ClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
-    this.headers = options.headers ?? {};
+    const c = options.credentials;
+    this.headers = {
+      ...(c ? { Authorization: `Basic ${Buffer.from(`${c.accessKeyId}:${c.secretAccessKey}`).toString('base64')}` } : {}),
+      ...options.headers,
+    };
     this.doFetch = options.fetch ?? fetch;
   }
 
@@ -192,6 +202,9 @@ export class BerthClient {
   readonly lifecyclePolicies: ResourceClient<typeof lifecyclePolicyModel>;
   readonly images: ImagesClient;
   readonly lifecycle: LifecycleClient;
+  readonly principals: ResourceClient<typeof principalModel>;
+  readonly accessKeys: ResourceClient<typeof accessKeyModel>;
+  readonly identityPolicies: ResourceClient<typeof identityPolicyModel>;
   private readonly http: Http;
 
   constructor(options: ClientOptions) {
@@ -203,6 +216,28 @@ export class BerthClient {
     this.lifecyclePolicies = this.resource(lifecyclePolicyModel);
     this.images = new ImagesClient(this.http);
     this.lifecycle = new LifecycleClient(this.http);
+    this.principals = this.resource(principalModel);
+    this.accessKeys = this.resource(accessKeyModel);
+    this.identityPolicies = this.resource(identityPolicyModel);
+  }
+
+  /** Replaces an access key's secret; the answer holds the new one (and nothing else ever will). */
+  async rotateAccessKey(accessKeyId: string, options: WriteOptions = {}): Promise<Representation<typeof accessKeyModel>> {
+    return this.http.call('POST', `/access-keys/${encodeURIComponent(accessKeyId)}/rotate`, undefined, options.ifMatch);
+  }
+
+  async listIdentityPolicies(principalName: string): Promise<{ policyNames: string[] }> {
+    return this.http.call('GET', `/principals/${encodeURIComponent(principalName)}/policies`);
+  }
+
+  /** Which statement decides an action on a resource for a principal (or anonymous). */
+  async simulatePolicy(request: SimulationRequestT): Promise<Static<typeof SimulationResult>> {
+    return this.http.call('POST', '/simulate-policy', request);
+  }
+
+  /** A 12-hour login token acting as the caller (docker login -u BERTH -p <password>). */
+  async authorizationToken(): Promise<AuthorizationTokenT> {
+    return this.http.call('GET', '/authorization-token');
   }
 
   resource<M extends ResourceModel>(model: M): ResourceClient<M> {

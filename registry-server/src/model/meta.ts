@@ -16,7 +16,7 @@ export interface FieldMeta {
    * A JSON document the server stores in canonical form; IaC compares it by meaning, so the
    * way a user formats it never shows as a change.
    */
-  readonly document?: 'iam-policy' | 'lifecycle-policy';
+  readonly document?: 'iam-policy' | 'iam-identity-policy' | 'lifecycle-policy';
 }
 
 export function fieldMeta(schema: TSchema): FieldMeta {

@@ -21,6 +21,11 @@ export interface ResourceModel<I extends TObject = TObject, O extends TObject = 
   readonly collectionPath?: string;
   /** Input fields that identify one resource (their values fill the path placeholders). */
   readonly identity: readonly string[];
+  /**
+   * An output the server assigns on create that identifies the resource from then on (an
+   * access key's id); it fills the item path's placeholder. Such a model has no input identity.
+   */
+  readonly assignedId?: string;
   /** How an import id is written, e.g. "<repositoryName>". */
   readonly importId: string;
   /** User inputs. Field facts (forceNew, sensitive, serverDefault) live in each field's meta. */
@@ -28,6 +33,10 @@ export interface ResourceModel<I extends TObject = TObject, O extends TObject = 
   /** Values the server computes. */
   readonly outputs: O;
   readonly operations: readonly Operation[];
+  /** The IAM action each operation needs (ECR's and IAM's names where they have one). */
+  readonly actions: Readonly<Partial<Record<Operation, string>>>;
+  /** Actions an update needs per field it changes (e.g. tags: ecr:TagResource); else actions.update. */
+  readonly fieldActions?: Readonly<Record<string, string>>;
   /** Error codes the operations may answer besides InvalidParameter and PreconditionFailed. */
   readonly errors: readonly ApiErrorCode[];
   /** Query parameters accepted by delete (e.g. force). */

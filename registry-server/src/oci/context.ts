@@ -6,6 +6,7 @@ import { findTemplate } from '../api/templates.ts';
 import type { PullRecorder } from '../registry/pull-recorder.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import type { Guard } from '../auth/guard.ts';
 
 export interface OciLimits {
   readonly maxManifestBytes: number;
@@ -20,6 +21,7 @@ export interface OciContext {
   readonly uploads: UploadService;
   readonly pulls: PullRecorder;
   readonly limits: OciLimits;
+  readonly guard: Guard;
 }
 
 /** Path parts captured by the router. */
@@ -39,14 +41,18 @@ export async function requireRepository(ctx: OciContext, name: string): Promise<
 /**
  * The repository a push writes to. A missing one is created when a repository creation template
  * with CREATE_ON_PUSH matches its name (the embedded default ships a ROOT one); otherwise the
- * push is NAME_UNKNOWN.
+ * push is NAME_UNKNOWN. The pusher must be allowed ecr:CreateRepository on the new name.
  */
-export async function repositoryForPush(ctx: OciContext, name: string): Promise<Repository> {
+export async function repositoryForPush(ctx: OciContext, req: FastifyRequest, name: string): Promise<Repository> {
   const existing = await ctx.meta.getRepository(name);
   if (existing) return existing;
   const template = await findTemplate(ctx.meta, name, 'CREATE_ON_PUSH');
   if (!template) {
     throw new RegistryError('NAME_UNKNOWN', `repository ${name} does not exist, and no repository creation template creates it on push`, { detail: { name } });
+  }
+  // Creating on push is creating a repository: the pusher needs that permission too, as in ECR.
+  if (!(await ctx.guard.allows(req, 'ecr:CreateRepository', name, 'push'))) {
+    throw new RegistryError('DENIED', `repository ${name} does not exist and creating it on push needs ecr:CreateRepository`, { detail: { name, action: 'ecr:CreateRepository' } });
   }
   const created = await ctx.meta.createRepository(name, template.settings);
   // Another push may have created it a moment ago; theirs stands.

@@ -62,7 +62,7 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
     throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the reference', { detail: { expected: expected.value, computed: digest } });
   }
   const parsed = parseManifest(body, mediaTypeOf(req.headers['content-type']));
-  const repo = await repositoryForPush(ctx, name);
+  const repo = await repositoryForPush(ctx, req, name);
   const result = await ctx.meta.putManifest(
     repo.id,
     {

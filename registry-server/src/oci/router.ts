@@ -94,7 +94,10 @@ export async function ociPlugin(app: FastifyInstance, ctx: OciContext): Promise<
     return sendError(reply, new RegistryError('INTERNAL_ERROR'));
   });
 
-  app.get('/v2/', async (_req, reply) => reply.header('Content-Type', 'application/json').send('{}'));
+  app.get('/v2/', async (req, reply) => {
+    await ctx.guard.base(req);
+    return reply.header('Content-Type', 'application/json').send('{}');
+  });
 
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -105,6 +108,8 @@ export async function ociPlugin(app: FastifyInstance, ctx: OciContext): Promise<
       const q = url.indexOf('?');
       const path = (q === -1 ? url : url.slice(0, q)).slice('/v2/'.length);
       const { route, match } = resolveOciRoute(req.method, path);
+      // Before the handler reads a byte of the body.
+      await ctx.guard.oci(req, route.id, match.name);
       return route.handler(req, reply, match, ctx);
     },
   });

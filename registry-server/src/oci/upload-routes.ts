@@ -59,13 +59,14 @@ export async function startUpload(req: FastifyRequest, reply: FastifyReply, { na
   const from = queryString(req, 'from');
   const digestParam = queryString(req, 'digest');
   const algorithm = readAlgorithm(req);
-  const repo = await repositoryForPush(ctx, name);
+  const repo = await repositoryForPush(ctx, req, name);
 
   if (mount !== undefined) {
     const digest = parseDigest(mount);
     if (from !== undefined) {
       assertName(from);
-      const source = await ctx.meta.getRepository(from);
+      // Mounting reads the source: without pull rights there, it is an ordinary upload.
+      const source = (await ctx.guard.allows(req, 'ecr:GetDownloadUrlForLayer', from, 'pull')) ? await ctx.meta.getRepository(from) : undefined;
       const mounted = source && (await ctx.uploads.mount(repo, source, digest.value));
       if (mounted) return blobCreated(reply, name, digest.value);
     }

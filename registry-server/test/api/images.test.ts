@@ -3,6 +3,7 @@ import { BerthClient } from '../../src/client/client.ts';
 import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, descriptor, makeImage, pushBlob, pushImage, putManifest, sha256 } from '../../../test/support/oci.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { sharedRegistry } from '../../../test/support/api.ts';
+import { adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
 
 const shared = sharedRegistry();
 
@@ -52,7 +53,7 @@ test('pulls are recorded as lastRecordedPullTime', async (t) => {
   const own = await startRegistry();
   const name = 'images/pulled';
   const digest = await pushImage(own.url, name, 'v1');
-  t.is((await new BerthClient({ endpoint: own.url }).images.list(name)).imageDetails[0]?.lastRecordedPullTime, undefined);
+  t.is((await new BerthClient({ endpoint: own.url, credentials: testAdmin }).images.list(name)).imageDetails[0]?.lastRecordedPullTime, undefined);
   const before = Date.now();
   await fetch(`${own.url}/v2/${name}/manifests/v1`);
   await fetch(`${own.url}/v2/${name}/manifests/${digest}`, { method: 'HEAD' });
@@ -60,7 +61,7 @@ test('pulls are recorded as lastRecordedPullTime', async (t) => {
   await own.close({ keepData: true });
   const again = await startRegistry({ dataDir: own.dataDir });
   t.teardown(() => again.close());
-  const pulled = Date.parse((await new BerthClient({ endpoint: again.url }).images.list(name)).imageDetails[0]?.lastRecordedPullTime ?? '');
+  const pulled = Date.parse((await new BerthClient({ endpoint: again.url, credentials: testAdmin }).images.list(name)).imageDetails[0]?.lastRecordedPullTime ?? '');
   t.true(pulled >= before - 5 && pulled <= Date.now(), String(pulled));
 });
 

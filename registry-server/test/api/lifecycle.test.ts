@@ -3,6 +3,7 @@ import { BerthApiError, BerthClient } from '../../src/client/client.ts';
 import { OCI_INDEX, OCI_MANIFEST, OCI_EMPTY, descriptor, makeImage, pushBlob, pushImage, putManifest, sha256 } from '../../../test/support/oci.ts';
 import { startRegistry, waitFor } from '../../../test/support/registry.ts';
 import { sharedRegistry } from '../../../test/support/api.ts';
+import { adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
 
 const shared = sharedRegistry();
 
@@ -86,7 +87,7 @@ test('an expired index takes its untagged children and its referrers with it', a
 test('policies run on their schedule', async (t) => {
   const own = await startRegistry({ lifecycleIntervalSeconds: 1 });
   t.teardown(() => own.close());
-  const client = new BerthClient({ endpoint: own.url });
+  const client = new BerthClient({ endpoint: own.url, credentials: testAdmin });
   const name = 'lifecycle/scheduled';
   await pushImage(own.url, name, 'a');
   await pushImage(own.url, name, 'b');

@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import { repositoryModel } from '../../src/model/resources/repository.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
+import { adminFetch as fetch } from '../../../test/support/auth.ts';
 
 test('the OpenAPI document is served and valid, and covers every model operation', async (t) => {
   const reg = await startRegistry();

@@ -3,6 +3,7 @@ import { BerthApiError, BerthClient } from '../../src/client/client.ts';
 import { pushImage } from '../../../test/support/oci.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { sharedRegistry } from '../../../test/support/api.ts';
+import { adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
 
 const shared = sharedRegistry();
 
@@ -136,7 +137,7 @@ test('delete refuses a repository with images unless forced; image count and siz
 test('list is ordered, filtered by prefix and paginated with nextToken', async (t) => {
   const own = await startRegistry();
   t.teardown(() => own.close());
-  const client = new BerthClient({ endpoint: own.url });
+  const client = new BerthClient({ endpoint: own.url, credentials: testAdmin });
   const names = ['team-a/api', 'team-a/web', 'team-ab/x', 'team-b/api', 'zz/last', 'team-a/db'];
   for (const n of names) await client.repositories.create({ repositoryName: n });
   const page1 = await client.repositories.list({ maxResults: 2 });

@@ -3,6 +3,7 @@ import { BerthClient } from '../../src/client/client.ts';
 import { OCI_MANIFEST, errorCode, makeImage, pushBlob, putManifest } from '../../../test/support/oci.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { sharedRegistry } from '../../../test/support/api.ts';
+import { adminFetch as fetch } from '../../../test/support/auth.ts';
 
 const shared = sharedRegistry();
 

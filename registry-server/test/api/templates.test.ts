@@ -3,6 +3,7 @@ import { BerthApiError, BerthClient } from '../../src/client/client.ts';
 import { errorCode, pushBlob, pushImage } from '../../../test/support/oci.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { sharedRegistry } from '../../../test/support/api.ts';
+import { adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
 
 const shared = sharedRegistry();
 
@@ -45,7 +46,7 @@ test.serial('templates are matched by the longest namespace, and their settings,
 test.serial('without a matching CREATE_ON_PUSH template a push to a new repository is NAME_UNKNOWN', async (t) => {
   const own = await startRegistry();
   t.teardown(() => own.close());
-  const client = new BerthClient({ endpoint: own.url });
+  const client = new BerthClient({ endpoint: own.url, credentials: testAdmin });
   await client.repositoryCreationTemplates.delete({ prefix: 'ROOT' });
   let res = await fetch(`${own.url}/v2/new/repo/blobs/uploads/`, { method: 'POST' });
   t.is(res.status, 404);

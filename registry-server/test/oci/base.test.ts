@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import test from 'ava';
 import { errorCode } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { adminAuthorization, adminFetch as fetch } from '../../../test/support/auth.ts';
 
 let reg: RunningRegistry;
 test.before(async () => {
@@ -47,7 +48,7 @@ test('a known endpoint with the wrong method is 405 UNSUPPORTED', async (t) => {
 /** GET with the path sent exactly as written (fetch would normalise dot segments away). */
 function rawGet(path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${reg.url}${path}`, { method: 'GET', path }, (res) => {
+    const req = request(`${reg.url}${path}`, { method: 'GET', path, headers: { Authorization: adminAuthorization } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { errorCode, pushBlob, resolveLocation, sha256, sha512 } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { adminFetch as fetch } from '../../../test/support/auth.ts';
 
 let reg: RunningRegistry;
 test.before(async () => {

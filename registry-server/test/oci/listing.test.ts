@@ -1,6 +1,7 @@
 import test from 'ava';
 import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, descriptor, errorCode, makeImage, pushBlob, pushImage, putManifest, sha256 } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { adminFetch as fetch } from '../../../test/support/auth.ts';
 
 let reg: RunningRegistry;
 test.before(async () => {

@@ -18,6 +18,7 @@ import {
   sha512,
 } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { adminFetch as fetch } from '../../../test/support/auth.ts';
 
 let reg: RunningRegistry;
 test.before(async () => {

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import test from 'ava';
 import { errorCode, pushBlob, resolveLocation, sha256, sha512 } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { adminAuthorization, adminFetch as fetch } from '../../../test/support/auth.ts';
 
 let reg: RunningRegistry;
 test.before(async () => {
@@ -220,7 +221,7 @@ test('a second writer on a busy session is refused with 416', async (t) => {
   const location = await start(reg.url, name);
   const url = new URL(location);
   // First writer: headers and a first piece, then it pauses mid-body.
-  const first = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked' } });
+  const first = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked', Authorization: adminAuthorization } });
   const firstDone = new Promise<number>((resolve, reject) => {
     first.on('response', (res) => {
       res.resume();

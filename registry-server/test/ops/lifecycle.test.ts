@@ -3,11 +3,13 @@ import { request } from 'node:http';
 import test from 'ava';
 import { pushImage, resolveLocation, sha256 } from '../../../test/support/oci.ts';
 import { spawnRegistry } from '../../../test/support/registry.ts';
+import { adminAuthorization, adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
+import { BerthClient } from '../../src/client/client.ts';
 
 /** Starts a chunked PATCH and returns a handle to send more and to finish it. */
 function slowPatch(location: string) {
   const url = new URL(location);
-  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked' } });
+  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked', Authorization: adminAuthorization } });
   const response = new Promise<{ status: number; range: string | undefined }>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();
@@ -77,16 +79,27 @@ test('logs are JSON lines with request ids, and credentials never appear in them
   t.teardown(() => reg.kill().catch(() => undefined));
   const secret = `s3cr3t-${randomBytes(8).toString('hex')}`;
   const basic = Buffer.from(`admin:${secret}`).toString('base64');
-  await fetch(`${reg.url}/v2/`, { headers: { Authorization: `Basic ${basic}`, 'X-Request-Id': 'trace-me-1' } });
+  t.is((await fetch(`${reg.url}/v2/`, { headers: { Authorization: `Basic ${basic}`, 'X-Request-Id': 'trace-me-1' } })).status, 401);
+  t.is((await fetch(`${reg.url}/v2/`, { headers: { 'X-Request-Id': 'trace-me-2' } })).status, 200);
   await fetch(`${reg.url}/v2/x/manifests/latest`, { headers: { Authorization: `Bearer ${secret}`, Cookie: `session=${secret}` } });
+  // Secrets made by the API (a new key, then its rotation) are used, and must not be logged either.
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
+  await api.principals.create({ principalName: 'logger' });
+  await api.identityPolicies.update({ principalName: 'logger', policyName: 'login' }, { policyText: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}' });
+  const key = await api.accessKeys.create({ principalName: 'logger' });
+  const rotated = await api.rotateAccessKey(key.accessKeyId);
+  const token = await new BerthClient({ endpoint: reg.url, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: rotated.secretAccessKey ?? '' } }).authorizationToken();
+  t.is((await fetch(`${reg.url}/v2/`, { headers: { Authorization: `Basic ${token.authorizationToken}` } })).status, 200);
   await pushImage(reg.url, 'logs/repo', 'v1');
   await reg.stop();
   const lines = reg.output().split('\n').filter((l) => l.trim() !== '');
   const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   t.true(records.length > 5);
-  const traced = records.find((r) => r.reqId === 'trace-me-1');
-  t.like(traced, { method: 'GET', url: '/v2/', status: 200, msg: 'request' });
+  t.like(records.find((r) => r.reqId === 'trace-me-1'), { method: 'GET', url: '/v2/', status: 401, msg: 'request' });
+  t.like(records.find((r) => r.reqId === 'trace-me-2'), { method: 'GET', url: '/v2/', status: 200, msg: 'request' });
   t.true(records.filter((r) => r.msg === 'request').every((r) => typeof r.reqId === 'string' && typeof r.ms === 'number'));
   t.truthy(records.find((r) => r.msg === 'configuration'), 'the effective configuration is summarised at start');
-  for (const needle of [secret, basic]) t.false(reg.output().includes(needle), 'no credential in any log line');
+  const secrets = [secret, basic, testAdmin.secretAccessKey, adminAuthorization.slice('Basic '.length), key.secretAccessKey ?? '', rotated.secretAccessKey ?? '', token.password, token.authorizationToken];
+  t.true(secrets.every((s) => s.length >= 20));
+  for (const needle of secrets) t.false(reg.output().includes(needle), 'no credential in any log line');
 });

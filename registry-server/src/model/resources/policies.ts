@@ -26,6 +26,7 @@ export const repositoryPolicyModel = {
   inputs: repositoryPolicyInputs,
   outputs: registryOutputs,
   operations: ['read', 'update', 'delete'],
+  actions: { read: 'ecr:GetRepositoryPolicy', update: 'ecr:SetRepositoryPolicy', delete: 'ecr:DeleteRepositoryPolicy' },
   errors: ['RepositoryNotFound', 'RepositoryPolicyNotFound'],
 } as const satisfies ResourceModel<typeof repositoryPolicyInputs, typeof registryOutputs>;
 
@@ -41,6 +42,7 @@ export const registryPolicyModel = {
   inputs: registryPolicyInputs,
   outputs: registryOutputs,
   operations: ['read', 'update', 'delete'],
+  actions: { read: 'ecr:GetRegistryPolicy', update: 'ecr:PutRegistryPolicy', delete: 'ecr:DeleteRegistryPolicy' },
   errors: ['RegistryPolicyNotFound'],
 } as const satisfies ResourceModel<typeof registryPolicyInputs, typeof registryOutputs>;
 
@@ -74,6 +76,7 @@ export const lifecyclePolicyModel = {
   inputs: lifecyclePolicyInputs,
   outputs: lifecycleOutputs,
   operations: ['read', 'update', 'delete'],
+  actions: { read: 'ecr:GetLifecyclePolicy', update: 'ecr:PutLifecyclePolicy', delete: 'ecr:DeleteLifecyclePolicy' },
   errors: ['RepositoryNotFound', 'LifecyclePolicyNotFound'],
 } as const satisfies ResourceModel<typeof lifecyclePolicyInputs, typeof lifecycleOutputs>;
 

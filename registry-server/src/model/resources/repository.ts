@@ -76,6 +76,8 @@ export const repositoryModel = {
   inputs,
   outputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  actions: { create: 'ecr:CreateRepository', read: 'ecr:DescribeRepositories', update: 'ecr:PutImageTagMutability', delete: 'ecr:DeleteRepository', list: 'ecr:DescribeRepositories' },
+  fieldActions: { imageTagMutability: 'ecr:PutImageTagMutability', imageTagMutabilityExclusionFilters: 'ecr:PutImageTagMutability', imageScanningConfiguration: 'ecr:PutImageScanningConfiguration', tags: 'ecr:TagResource' },
   errors: ['RepositoryAlreadyExists', 'RepositoryNotFound', 'RepositoryNotEmpty'],
   deleteOptions: Type.Object(
     { force: Type.Optional(Type.Boolean({ default: false, description: 'Delete even when the repository holds images.' })) },
