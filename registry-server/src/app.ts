@@ -24,6 +24,10 @@ import { LoginThrottle } from './auth/throttle.ts';
 import { loginTokenTtlSeconds } from './api/identity-routes.ts';
 import { TokenService } from './auth/token-service.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
+import { FreshCache, Freshness, observeWrites } from './auth/freshness.ts';
+
+/** How long another replica's change to keys or policies may take to be seen here. */
+const authCacheMs = 1000;
 
 export interface Server {
   readonly app: FastifyInstance;
@@ -57,7 +61,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   return assemble(config, meta, store, options);
 }
 
-export async function assemble(config: Config, meta: MetadataStore, store: BlobStore, options: ServerOptions = {}): Promise<Server> {
+export async function assemble(config: Config, rawMeta: MetadataStore, store: BlobStore, options: ServerOptions = {}): Promise<Server> {
+  // Sign-ins and policy sets are remembered for a second, and forgotten on any write here.
+  const freshness = new Freshness();
+  const meta = observeWrites(rawMeta, freshness);
   const app = Fastify({
     logger:
       options.logger === false
@@ -117,7 +124,9 @@ export async function assemble(config: Config, meta: MetadataStore, store: BlobS
     maxTtlSeconds: Math.max(config.tokenTtlSeconds, loginTokenTtlSeconds, 24 * 3600),
   });
   await tokens.init();
-  const guard = new Guard(new Authenticator(identities, tokens, { perKey: new LoginThrottle({ maxFailures: 5 }), perAddress: new LoginThrottle({ maxFailures: 50 }) }, config.registryId), new Authorizer(meta, identities, config), {
+  const guard = new Guard(new Authenticator(identities, tokens, { perKey: new LoginThrottle({ maxFailures: 5 }), perAddress: new LoginThrottle({ maxFailures: 50 }) }, config.registryId, new FreshCache(freshness, authCacheMs)),
+    new Authorizer(meta, identities, config, new FreshCache(freshness, authCacheMs)),
+    {
     publicHost: () => config.publicHost,
     service,
   });

@@ -21,16 +21,20 @@ async function curl(bin: string, args: string[]): Promise<{ status: number; byte
   return { status: Number(status), bytes: Math.max(Number(down), Number(up)) };
 }
 
+function signIn(client: RegistryClient): string[] {
+  return client.authorization === undefined ? [] : ['-H', `Authorization: ${client.authorization}`];
+}
+
 /** POST (through the client), then `curl -T file` PUT <location>?digest=. */
 export async function curlPush(bin: string, client: RegistryClient, name: string, digest: string, file: string, size: number): Promise<void> {
   const location = await client.startUpload(name);
   const url = `${location.href}${location.search ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
-  const res = await curl(bin, ['--upload-file', file, '-H', 'Expect:', '-H', 'Content-Type: application/octet-stream', url]);
+  const res = await curl(bin, ['--upload-file', file, '-H', 'Expect:', '-H', 'Content-Type: application/octet-stream', ...signIn(client), url]);
   if (res.status !== 201 || res.bytes !== size) throw new Error(`curl push to ${url}: HTTP ${res.status}, ${res.bytes} of ${size} bytes sent`);
 }
 
 export async function curlPull(bin: string, client: RegistryClient, name: string, digest: string, size: number): Promise<void> {
   const url = new URL(`/v2/${name}/blobs/${digest}`, client.base).href;
-  const res = await curl(bin, [url]);
+  const res = await curl(bin, [...signIn(client), url]);
   if (res.status !== 200 || res.bytes !== size) throw new Error(`curl pull ${url}: HTTP ${res.status}, ${res.bytes} of ${size} bytes`);
 }

@@ -158,10 +158,13 @@ export interface Pulled {
 /** A distribution-API client for one registry, on its own keep-alive connection pool. */
 export class RegistryClient {
   readonly base: URL;
+  /** Sent with every request (Berth requires credentials; the reference registry ignores none). */
+  readonly authorization: string | undefined;
   private readonly agent: Agent;
 
-  constructor(base: string, options: { maxSockets?: number } = {}) {
+  constructor(base: string, options: { maxSockets?: number; authorization?: string } = {}) {
     this.base = assertLoopback(new URL(base));
+    this.authorization = options.authorization;
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxSockets ?? 64, scheduling: 'lifo' });
   }
 
@@ -172,6 +175,7 @@ export class RegistryClient {
 
   async request(target: string | URL, options: ExchangeOptions): Promise<Response> {
     const url = typeof target === 'string' ? this.resolve(target) : assertLoopback(target);
+    if (this.authorization !== undefined) options = { ...options, headers: { Authorization: this.authorization, ...options.headers } };
     return exchange(this.agent, url, options, async (res) => ({ status: res.statusCode ?? 0, headers: res.headers, body: await collect(res, describe(options.method, url)) }));
   }
 
@@ -208,7 +212,7 @@ export class RegistryClient {
     const url = this.resolve(`/v2/${name}/blobs/${digest}`);
     const what = describe('GET', url);
     const hash = options.verify ? createHash('sha256') : undefined;
-    const bytes = await exchange(this.agent, url, { method: 'GET', expect: 200 }, (res) => discard(res, what, hash));
+    const bytes = await exchange(this.agent, url, { method: 'GET', expect: 200, ...(this.authorization !== undefined ? { headers: { Authorization: this.authorization } } : {}) }, (res) => discard(res, what, hash));
     if (bytes !== options.size) throw new Error(`${what}: received ${bytes} bytes, expected ${options.size}`);
     const received = hash ? `sha256:${hash.digest('hex')}` : undefined;
     if (received !== undefined && received !== digest) throw new Error(`${what}: content hashes to ${received}`);

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { makeTempDir, onCleanup, runCleanups, runCommand, which } from './children.ts';
 import { curlPull, curlPush, ensureCurl } from './curl.ts';
 import { RegistryClient } from './http-client.ts';
+import { adminAuthorization } from '../support/auth.ts';
 import { median, pool, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds, readProcMemory, RssSampler, runNodeLoad, runWrk, seconds, type LoadOptions, type LoadResult } from './measure.ts';
 import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks, randomBlobs, sha256, slices } from './payload.ts';
 import { aptInstall, ensureReferenceRegistry, startReference, type ReferenceBinary } from './reference-registry.ts';
@@ -129,7 +130,10 @@ async function measured(t: Target, fn: () => Promise<unknown>): Promise<{ wall: 
 async function startTarget(label: Label, env: Environment): Promise<Target> {
   const registry = label === 'Berth' ? await startBerth(env.workDir) : await startReference(env.reference, env.workDir);
   live.add(registry);
-  return { label, registry, client: new RegistryClient(registry.url, { maxSockets: 64 }) };
+  // Berth is measured signed in (Basic with an access key, as skopeo --creds and CI jobs do), so
+  // every request it serves pays for authentication and a policy decision; the reference has none.
+  const authorization = label === 'Berth' ? adminAuthorization : undefined;
+  return { label, registry, client: new RegistryClient(registry.url, { maxSockets: 64, ...(authorization ? { authorization } : {}) }) };
 }
 
 async function stopTarget(target: Target, phase: string): Promise<void> {
@@ -298,7 +302,7 @@ async function manifestGets(env: Environment): Promise<{ rate: Metric; notes: st
       url: `${t.registry.url}/v2/${name}/manifests/latest`,
       connections: plan.manifestConnections,
       seconds: s,
-      headers: { Accept: OCI_MANIFEST },
+      headers: { Accept: OCI_MANIFEST, ...(t.client.authorization ? { Authorization: t.client.authorization } : {}) },
     });
     for (const t of targets) await env.load(options(t, plan.manifestWarmupSeconds));
     const rate = emptyMetric();

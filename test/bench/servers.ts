@@ -1,4 +1,5 @@
 // The registries under test, each a fresh child process on its own loopback port and data directory.
+import { adminEnv } from '../support/auth.ts';
 import { stat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +34,9 @@ export async function startServer(options: {
   dataDir: string;
   /** Also removed on stop (configuration files and the like). */
   workDir?: string;
+  env?: NodeJS.ProcessEnv;
 }): Promise<RunningRegistry> {
-  const child = await ManagedChild.spawn(options.label, options.command, options.args);
+  const child = await ManagedChild.spawn(options.label, options.command, options.args, options.env ? { env: options.env } : {});
   const output = (): string => `${child.stdout}${child.stderr}`.trim();
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
@@ -90,5 +92,6 @@ export async function startBerth(parentDir: string): Promise<RunningRegistry> {
     url,
     readyPath: '/readyz',
     dataDir,
+    env: { ...process.env, ...adminEnv },
   });
 }

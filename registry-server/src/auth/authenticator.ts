@@ -5,6 +5,7 @@
 import { fingerprint, hashSecret, sameFingerprint, verifySecret, accessKeyIdPattern } from './secret-hash.ts';
 import type { IdentityStore, PrincipalRecord } from './identity-store.ts';
 import type { LoginThrottle } from './throttle.ts';
+import type { FreshCache } from './freshness.ts';
 import type { TokenService, VerifiedToken } from './token-service.ts';
 
 export interface CallerPrincipal {
@@ -47,12 +48,15 @@ export class Authenticator {
   private readonly ipThrottle: LoginThrottle;
   private readonly registryId: string;
   private readonly verified = new Map<string, VerifiedSecret>();
+  /** Recent successful sign-ins by Authorization header (see freshness.ts for how long). */
+  private readonly recent: FreshCache<AuthenticatedCaller>;
   private readonly usesRecorded = new Map<string, number>();
   /** A hash to verify against when the key does not exist, so timing does not reveal which ids do. */
   private decoy: Promise<string> | undefined;
 
-  constructor(store: IdentityStore, tokens: TokenService, throttles: { perKey: LoginThrottle; perAddress: LoginThrottle }, registryId: string) {
+  constructor(store: IdentityStore, tokens: TokenService, throttles: { perKey: LoginThrottle; perAddress: LoginThrottle }, registryId: string, recent: FreshCache<AuthenticatedCaller>) {
     this.store = store;
+    this.recent = recent;
     this.tokens = tokens;
     this.keyThrottle = throttles.perKey;
     this.ipThrottle = throttles.perAddress;
@@ -66,6 +70,20 @@ export class Authenticator {
   /** Reads an Authorization header; `ip` keys the throttle. */
   async authenticate(authorization: string | undefined, ip: string): Promise<AuthOutcome> {
     if (authorization === undefined || authorization === '') return { ok: true, caller: anonymous };
+    const now = Date.now();
+    const known = this.recent.get(authorization, now);
+    if (known) {
+      if (known.accessKeyId !== undefined) this.noteUse(known.accessKeyId, now);
+      return { ok: true, caller: known };
+    }
+    const outcome = await this.authenticateAnew(authorization, ip);
+    if (outcome.ok && outcome.caller.principal !== null) {
+      this.recent.set(authorization, outcome.caller, outcome.caller.token ? outcome.caller.token.expiresAt * 1000 : Infinity, now);
+    }
+    return outcome;
+  }
+
+  private async authenticateAnew(authorization: string, ip: string): Promise<AuthOutcome> {
     const space = authorization.indexOf(' ');
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : authorization.slice(space + 1).trim();

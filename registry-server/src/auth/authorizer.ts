@@ -6,6 +6,7 @@ import { evaluate, type AttachedPolicy, type Decision } from '../policy/evaluate
 import { validatePolicyDocument, type PolicyContext, type PolicyDocument } from '../policy/index.ts';
 import type { AuthenticatedCaller } from './authenticator.ts';
 import type { IdentityStore } from './identity-store.ts';
+import type { FreshCache } from './freshness.ts';
 
 export interface RegistryCoordinates {
   readonly registryId: string;
@@ -37,9 +38,12 @@ export class Authorizer {
   readonly registry: RegistryCoordinates;
   /** Parsed policies by their canonical text: parsing is the costly part of a decision. */
   private readonly parsed = new Map<string, PolicyDocument>();
+  /** The policies bearing on (principal, repository), read recently. */
+  private readonly recent: FreshCache<AttachedPolicy[]>;
 
-  constructor(meta: MetadataStore, identities: IdentityStore, registry: RegistryCoordinates) {
+  constructor(meta: MetadataStore, identities: IdentityStore, registry: RegistryCoordinates, recent: FreshCache<AttachedPolicy[]>) {
     this.meta = meta;
+    this.recent = recent;
     this.identities = identities;
     this.registry = registry;
   }
@@ -74,6 +78,15 @@ export class Authorizer {
 
   /** The policies that bear on a caller acting on a resource. */
   async policiesFor(principalName: string | null, ref: ResourceRef): Promise<AttachedPolicy[]> {
+    const cacheKey = `${principalName ?? ''}\u0000${ref.repositoryName ?? ''}\u0000${ref.arn}`;
+    const known = this.recent.get(cacheKey);
+    if (known) return known;
+    const out = await this.readPolicies(principalName, ref);
+    this.recent.set(cacheKey, out);
+    return out;
+  }
+
+  private async readPolicies(principalName: string | null, ref: ResourceRef): Promise<AttachedPolicy[]> {
     const out: AttachedPolicy[] = [];
     const [identity, repositoryPolicy, registryPolicy] = await Promise.all([
       principalName === null ? Promise.resolve([]) : this.identities.policiesOf(principalName),
