@@ -8,6 +8,7 @@
 
 import { BlockList, isIP } from 'node:net';
 import type { ConditionClause, PatternClause, PolicyDocument, PolicyStatement, PrincipalClause } from './document.ts';
+import { sameChar, wildcardRange } from './patterns.ts';
 
 export interface Caller {
   /** null for an anonymous caller. */
@@ -93,7 +94,7 @@ export function statementApplies(statement: PolicyStatement, request: Evaluation
   }
   if (statement.resource !== undefined) {
     if (!patternClauseMatches(statement.resource, request.resource, false)) return false;
-  } else if (policy.kind !== 'resource' || policy.attachedTo === undefined || !wildcard(policy.attachedTo, 0, policy.attachedTo.length, request.resource, 0, request.resource.length, false)) {
+  } else if (policy.kind !== 'resource' || policy.attachedTo === undefined || !wildcardRange(policy.attachedTo, 0, policy.attachedTo.length, request.resource, 0, request.resource.length, false)) {
     // No Resource: only a resource policy's own attachment point is implied.
     return false;
   }
@@ -112,45 +113,9 @@ function patternClauseMatches(clause: PatternClause, text: string, ignoreCase: b
   let any = false;
   for (let i = 0; i < patterns.length && !any; i++) {
     const p = patterns[i] as string;
-    any = wildcard(p, 0, p.length, text, 0, text.length, ignoreCase);
+    any = wildcardRange(p, 0, p.length, text, 0, text.length, ignoreCase);
   }
   return clause.negated ? !any : any;
-}
-
-const STAR = 42; // '*'
-const QUESTION = 63; // '?'
-
-/**
- * `*` matches any run, `?` one UTF-16 unit, over p[ps, pe) and s[ss, se). Single backtrack point,
- * so time is at worst pattern × text. Case folding is ASCII-fast, other characters via toLowerCase.
- */
-function wildcard(p: string, ps: number, pe: number, s: string, ss: number, se: number, ignoreCase: boolean): boolean {
-  let pi = ps;
-  let si = ss;
-  let star = -1;
-  let resume = ss;
-  while (si < se) {
-    const pc = pi < pe ? p.charCodeAt(pi) : -1;
-    if (pc === STAR) {
-      star = pi++;
-      resume = si;
-    } else if (pc !== -1 && (pc === QUESTION || sameChar(pc, s.charCodeAt(si), ignoreCase))) {
-      pi++;
-      si++;
-    } else if (star >= 0) {
-      pi = star + 1;
-      si = ++resume;
-    } else return false;
-  }
-  while (pi < pe && p.charCodeAt(pi) === STAR) pi++;
-  return pi === pe;
-}
-
-function sameChar(a: number, b: number, ignoreCase: boolean): boolean {
-  if (a === b) return true;
-  if (!ignoreCase) return false;
-  if (a < 128 && b < 128) return (a | 32) === (b | 32) && (a | 32) >= 97 && (a | 32) <= 122;
-  return String.fromCharCode(a).toLowerCase() === String.fromCharCode(b).toLowerCase();
 }
 
 function equalsIgnoreCase(a: string, b: string): boolean {
@@ -269,7 +234,7 @@ function matchesAnyValue(clause: ConditionClause, value: string): boolean | null
       return false;
     case 'StringLike':
     case 'StringNotLike':
-      for (const v of values) if (wildcard(v, 0, v.length, value, 0, value.length, false)) return true;
+      for (const v of values) if (wildcardRange(v, 0, v.length, value, 0, value.length, false)) return true;
       return false;
     case 'NumericEquals':
     case 'NumericNotEquals':
@@ -351,11 +316,11 @@ function arnMatches(pattern: string, arn: string): boolean {
   for (let part = 0; part < 5; part++) {
     const pc = pattern.indexOf(':', pi);
     const ac = arn.indexOf(':', ai);
-    if (pc < 0 || ac < 0 || !wildcard(pattern, pi, pc, arn, ai, ac, false)) return false;
+    if (pc < 0 || ac < 0 || !wildcardRange(pattern, pi, pc, arn, ai, ac, false)) return false;
     pi = pc + 1;
     ai = ac + 1;
   }
-  return wildcard(pattern, pi, pattern.length, arn, ai, arn.length, false);
+  return wildcardRange(pattern, pi, pattern.length, arn, ai, arn.length, false);
 }
 
 // ---------------------------------------------------------------------------------------------

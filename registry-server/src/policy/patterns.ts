@@ -141,22 +141,31 @@ export function checkConditionKey(key: string): string | null {
 }
 
 /**
- * Whether `text` matches a wildcard pattern (`*` any run, `?` exactly one character), in time
+ * Whether `text` matches a wildcard pattern (`*` any run of characters, `?` exactly one), in time
  * proportional to pattern × text at worst (no regular expressions, no exponential backtracking).
  */
 export function wildcardMatch(pattern: string, text: string, ignoreCase = false): boolean {
-  const p = ignoreCase ? pattern.toLowerCase() : pattern;
-  const s = ignoreCase ? text.toLowerCase() : text;
-  let pi = 0;
-  let si = 0;
+  return wildcardRange(pattern, 0, pattern.length, text, 0, text.length, ignoreCase);
+}
+
+const STAR = 42; // '*'
+const QUESTION = 63; // '?'
+
+/**
+ * `*` matches any run, `?` one UTF-16 unit, over p[ps, pe) and s[ss, se). Single backtrack point,
+ * so time is at worst pattern × text. Case folding is ASCII-fast, other characters via toLowerCase.
+ */
+export function wildcardRange(p: string, ps: number, pe: number, s: string, ss: number, se: number, ignoreCase: boolean): boolean {
+  let pi = ps;
+  let si = ss;
   let star = -1;
-  let resume = 0;
-  while (si < s.length) {
-    const pc = p[pi];
-    if (pc === '*') {
+  let resume = ss;
+  while (si < se) {
+    const pc = pi < pe ? p.charCodeAt(pi) : -1;
+    if (pc === STAR) {
       star = pi++;
       resume = si;
-    } else if (pc !== undefined && (pc === '?' || pc === s[si])) {
+    } else if (pc !== -1 && (pc === QUESTION || sameChar(pc, s.charCodeAt(si), ignoreCase))) {
       pi++;
       si++;
     } else if (star >= 0) {
@@ -164,8 +173,15 @@ export function wildcardMatch(pattern: string, text: string, ignoreCase = false)
       si = ++resume;
     } else return false;
   }
-  while (p[pi] === '*') pi++;
-  return pi === p.length;
+  while (pi < pe && p.charCodeAt(pi) === STAR) pi++;
+  return pi === pe;
+}
+
+export function sameChar(a: number, b: number, ignoreCase: boolean): boolean {
+  if (a === b) return true;
+  if (!ignoreCase) return false;
+  if (a < 128 && b < 128) return (a | 32) === (b | 32) && (a | 32) >= 97 && (a | 32) <= 122;
+  return String.fromCharCode(a).toLowerCase() === String.fromCharCode(b).toLowerCase();
 }
 
 export function clip(text: string, max = 60): string {

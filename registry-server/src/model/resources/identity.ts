@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ResourceTags, Timestamp, Version } from '../common.ts';
 import { withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
+import { iamPolicyText } from './policies.ts';
 
 export const PrincipalName = Type.String({
   minLength: 1,
@@ -101,14 +102,7 @@ const identityPolicyInputs = Type.Object(
   {
     principalName: withMeta(PrincipalName, { forceNew: true }),
     policyName: withMeta(PolicyName, { forceNew: true }),
-    policyText: withMeta(
-      Type.String({
-        minLength: 1,
-        maxLength: 10240,
-        description: 'IAM policy JSON without Principal (it applies to the principal it is attached to); Resource is required. Returned in canonical form.',
-      }),
-      { document: 'iam-identity-policy' },
-    ),
+    policyText: iamPolicyText('iam-identity-policy', 'IAM policy JSON without Principal (it applies to the principal it is attached to); Resource is required.'),
   },
   { additionalProperties: false },
 );

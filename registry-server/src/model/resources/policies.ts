@@ -4,11 +4,12 @@ import { withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 import { RepositoryName } from './repository.ts';
 
-const PolicyText = withMeta(Type.String({
-  minLength: 1,
-  maxLength: 10240,
-  description: 'IAM policy JSON (Version, Statement, ...). Returned in canonical form: arrays sorted, keys ordered, no whitespace.',
-}), { document: 'iam-policy' });
+/** An IAM policy document field, stored in canonical form (IaC compares it by meaning). */
+export function iamPolicyText(document: 'iam-policy' | 'iam-identity-policy', what: string) {
+  return withMeta(Type.String({ minLength: 1, maxLength: 10240, description: `${what} Returned in canonical form: arrays sorted, keys ordered, no whitespace.` }), { document });
+}
+
+const PolicyText = iamPolicyText('iam-policy', 'IAM policy JSON (Version, Statement, ...).');
 
 const repositoryPolicyInputs = Type.Object(
   { repositoryName: withMeta(RepositoryName, { forceNew: true }), policyText: PolicyText },
