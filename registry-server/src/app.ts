@@ -19,7 +19,8 @@ import { Authenticator } from './auth/authenticator.ts';
 import { Authorizer } from './auth/authorizer.ts';
 import { bootstrapAdmin, type AdminCredentials, type BootstrapResult } from './auth/bootstrap.ts';
 import { Guard } from './auth/guard.ts';
-import { IdentityStore } from './auth/identity-store.ts';
+import { IdentityStore, identityKinds } from './auth/identity-store.ts';
+import { documentKinds } from './api/document-kinds.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { loginTokenTtlSeconds } from './api/identity-routes.ts';
 import { TokenService } from './auth/token-service.ts';
@@ -64,7 +65,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 export async function assemble(config: Config, rawMeta: MetadataStore, store: BlobStore, options: ServerOptions = {}): Promise<Server> {
   // Sign-ins and policy sets are remembered for a second, and forgotten on any write here.
   const freshness = new Freshness();
-  const meta = observeWrites(rawMeta, freshness);
+  const meta = observeWrites(rawMeta, freshness, new Set([identityKinds.accessKeyUse, documentKinds.lifecycleRun]));
   const app = Fastify({
     logger:
       options.logger === false
@@ -82,6 +83,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     },
     // Management JSON bodies are small; blob and manifest bodies are streamed by their routes.
     bodyLimit: 1024 * 1024,
+    trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, keywords: ajvKeywords } },
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,12 @@ export interface Config {
   /** host[:port] clients use to reach the registry (in repository URIs); defaults to listen. */
   publicHost: string | undefined;
   lifecycleIntervalSeconds: number;
+  /**
+   * Proxies whose X-Forwarded-For/-Proto/-Host are believed: false (none), true (any: only when
+   * nothing else can reach Berth) or their addresses and CIDR blocks. They decide aws:SourceIp,
+   * sign-in throttling by address and the scheme of the token realm.
+   */
+  trustProxy: boolean | string[];
   /** Lifetime of the bearer tokens the token endpoint issues. */
   tokenTtlSeconds: number;
   /** A new token signing key is made this often; older ones verify until their tokens expire. */
@@ -197,6 +204,29 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('lifecycleIntervalSeconds', 0, 7 * 24 * 3600),
     show: String,
   },
+  trustProxy: {
+    key: 'trustProxy',
+    env: 'BERTH_TRUST_PROXY',
+    flag: 'trust-proxy',
+    description: 'proxies whose X-Forwarded-* headers are believed: false, true, or addresses/CIDRs separated by commas',
+    parse: (raw) => {
+      if (typeof raw === 'boolean') return raw;
+      const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+      const items = list.map((x) => x.trim()).filter((x) => x !== '');
+      if (items.length === 1 && (items[0] === 'true' || items[0] === 'false')) return items[0] === 'true';
+      for (const item of items) {
+        const [address, bits, extra] = item.split('/');
+        const family = isIP(address ?? '');
+        const max = family === 4 ? 32 : 128;
+        if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+          throw new ConfigError(`trustProxy: "${item}" is not an IP address or CIDR block (or use true/false)`);
+        }
+      }
+      if (items.length === 0) throw new ConfigError('trustProxy: give true, false or at least one address');
+      return items;
+    },
+    show: (v) => (Array.isArray(v) ? v.join(',') : String(v)),
+  },
   tokenTtlSeconds: {
     key: 'tokenTtlSeconds',
     env: 'BERTH_TOKEN_TTL_SECONDS',
@@ -229,6 +259,7 @@ export const defaults: Config = {
   region: 'local',
   publicHost: undefined,
   lifecycleIntervalSeconds: 3600,
+  trustProxy: false,
   tokenTtlSeconds: 300,
   signingKeyRotationHours: 24,
 };

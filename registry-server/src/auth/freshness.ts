@@ -51,8 +51,11 @@ export class FreshCache<V> {
 // Documents hold principals, keys and policies; deleting a repository deletes its policy.
 const writes = new Set<PropertyKey>(['putDocument', 'deleteDocument', 'deleteRepository']);
 
-/** The same store, bumping `freshness` whenever a document is written or a repository deleted. */
-export function observeWrites(meta: MetadataStore, freshness: Freshness): MetadataStore {
+/**
+ * The same store, bumping `freshness` whenever a document is written or a repository deleted,
+ * except documents of the kinds in `unrelated` (bookkeeping such as a key's last use).
+ */
+export function observeWrites(meta: MetadataStore, freshness: Freshness, unrelated: ReadonlySet<string> = new Set()): MetadataStore {
   // Methods are bound once, so a call through the proxy allocates nothing.
   const methods = new Map<PropertyKey, unknown>();
   return new Proxy(meta, {
@@ -67,7 +70,7 @@ export function observeWrites(meta: MetadataStore, freshness: Freshness): Metada
             try {
               return await fn.apply(target, args);
             } finally {
-              freshness.bump();
+              if (!unrelated.has(args[0] as string)) freshness.bump();
             }
           }
         : fn.bind(target);

@@ -73,8 +73,8 @@ export class Guard {
 
   /** GET /v2/: 200 for any authenticated caller, the challenge otherwise. */
   async base(req: FastifyRequest): Promise<void> {
-    const caller = await this.caller(req, false);
-    if (caller === anonymous || (caller.principal === null && caller.via !== 'token')) {
+    // Any valid credential will do, an anonymous token included; no credential at all will not.
+    if ((await this.caller(req, false)) === anonymous) {
       throw new RegistryError('UNAUTHORIZED', 'authentication required', { headers: { 'WWW-Authenticate': this.challenge(req) } });
     }
   }

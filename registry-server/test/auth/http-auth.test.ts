@@ -377,3 +377,19 @@ test('bootstrap: the first start makes an admin; a registry never has a default 
     t.is((await fetch(`${own.url}/v2/`, { headers: { Authorization: `Basic ${Buffer.from(guess).toString('base64')}` } })).status, 401, guess);
   }
 });
+
+test('behind a trusted proxy, X-Forwarded-Proto and -For decide the realm scheme and aws:SourceIp; otherwise they are ignored', async (t) => {
+  const proxied = await startRegistry({ trustProxy: ['127.0.0.1'] });
+  t.teardown(() => proxied.close());
+  const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9' };
+  const challenge = (await fetch(`${proxied.url}/v2/`, { headers: forwarded })).headers.get('www-authenticate') ?? '';
+  t.true(challenge.startsWith(`Bearer realm="https://${proxied.host}/token"`), challenge);
+  const simulated = await new BerthClient({ endpoint: proxied.url, credentials: testAdmin, headers: forwarded }).simulatePolicy({ action: 'ecr:BatchGetImage', resource: repoArn('x') });
+  t.is(simulated.context['aws:SourceIp'], '203.0.113.9');
+  t.is(simulated.context['aws:SecureTransport'], 'true');
+  // Not trusted: the same headers change nothing.
+  const direct = (await call('/v2/', { headers: forwarded })).headers.get('www-authenticate') ?? '';
+  t.true(direct.startsWith(`Bearer realm="http://${reg.host}/token"`), direct);
+  const plain = await new BerthClient({ endpoint: reg.url, credentials: testAdmin, headers: forwarded }).simulatePolicy({ action: 'ecr:BatchGetImage', resource: repoArn('x') });
+  t.is(plain.context['aws:SourceIp'], '127.0.0.1');
+});
