@@ -9,7 +9,7 @@ import {
   type ImageIdT,
 } from '../model/images.ts';
 import type { ImageService } from '../registry/images.ts';
-import { decodeToken, encodeToken } from './plumbing.ts';
+import { decodeToken, encodeToken, pageSize } from './plumbing.ts';
 
 const tags = ['Images'];
 
@@ -22,7 +22,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageService):
       const { repositoryName } = req.params as { repositoryName: string };
       const q = req.query as { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; maxResults?: number; nextToken?: string };
       const repo = await images.repository(repositoryName);
-      const page = await images.list(repo, q.tagStatus ?? 'ANY', q.maxResults ?? 100, q.nextToken === undefined ? undefined : decodeToken(q.nextToken));
+      const page = await images.list(repo, q.tagStatus ?? 'ANY', pageSize(q.maxResults), q.nextToken === undefined ? undefined : decodeToken(q.nextToken));
       return { imageDetails: page.images, ...(page.after !== undefined ? { nextToken: encodeToken(page.after) } : {}) };
     },
   );

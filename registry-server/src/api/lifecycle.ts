@@ -4,6 +4,7 @@ import type { MetadataStore } from '../meta/metadata-store.ts';
 import { RepositoryParams } from '../model/images.ts';
 import { ExecuteResponse, ExpirationsQuery, ExpirationsResponse, PreviewRequest, PreviewResponse } from '../model/lifecycle.ts';
 import type { LifecycleRunner } from '../registry/lifecycle-runner.ts';
+import { pageSize } from './plumbing.ts';
 
 const tags = ['LifecyclePolicy'];
 
@@ -39,7 +40,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, meta: MetadataStor
     async (req) => {
       const { repositoryName } = req.params as { repositoryName: string };
       const q = req.query as { maxResults?: number; nextToken?: string };
-      const limit = q.maxResults ?? 100;
+      const limit = pageSize(q.maxResults);
       const rows = await meta.listExpirations(repositoryName, { ...(q.nextToken !== undefined ? { after: Number(q.nextToken) } : {}), limit: limit + 1 });
       const page = rows.slice(0, limit);
       const last = page.at(-1);

@@ -57,6 +57,18 @@ function tag(reply: FastifyReply, body: { version?: unknown }): void {
   if (typeof body.version === 'number') reply.header('ETag', `"${body.version}"`);
 }
 
+/**
+ * The page size asked for. The schema bounds it, but query coercion lets "1e309" through as
+ * Infinity; that must be a 400, not a LIMIT nobody can run.
+ */
+export function pageSize(maxResults: number | undefined, fallback = 100, max = 1000): number {
+  if (maxResults === undefined) return fallback;
+  if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > max) {
+    throw new RegistryError('InvalidParameter', `maxResults must be an integer from 1 to ${max}`, { field: 'maxResults' });
+  }
+  return maxResults;
+}
+
 /** Page tokens are the last key of a page, opaque to clients. */
 export function encodeToken(after: string): string {
   return Buffer.from(after, 'utf8').toString('base64url');
@@ -162,7 +174,7 @@ export function registerResource<M extends ResourceModel>(app: FastifyInstance, 
       },
       async (req) => {
         const q = req.query as { prefix?: string; maxResults?: number; nextToken?: string };
-        const page = await list({ prefix: q.prefix ?? '', limit: q.maxResults ?? 100, after: q.nextToken === undefined ? undefined : decodeToken(q.nextToken) });
+        const page = await list({ prefix: q.prefix ?? '', limit: pageSize(q.maxResults), after: q.nextToken === undefined ? undefined : decodeToken(q.nextToken) });
         return { items: page.items, ...(page.after !== undefined ? { nextToken: encodeToken(page.after) } : {}) };
       },
     );

@@ -95,10 +95,12 @@ export class Guard {
     const ref = spec.scope === 'catalog' ? this.authz.registryResource() : this.authz.repository(name);
     const decision = await this.authz.decide(caller, [spec.action], ref, this.facts(req));
     if (decision.decision === 'allowed') return;
-    if (caller.principal === null) {
+    // No credentials at all: signing in might help, so challenge. Anyone who did sign in (an
+    // anonymous token included) is simply denied.
+    if (caller === anonymous) {
       throw new RegistryError('UNAUTHORIZED', 'authentication required', { headers: { 'WWW-Authenticate': this.challenge(req, scope) } });
     }
-    throw new RegistryError('DENIED', `${caller.principal.name} is not allowed ${spec.action} on ${ref.arn}`, { detail: { action: spec.action, resource: ref.arn } });
+    throw new RegistryError('DENIED', `${caller.principal?.name ?? 'an anonymous caller'} is not allowed ${spec.action} on ${ref.arn}`, { detail: { action: spec.action, resource: ref.arn } });
   }
 
   /** Whether the request's caller may do `action` on a repository (e.g. the source of a mount). */
