@@ -1,11 +1,16 @@
 // A CDKTF app for Berth: one repository whose tags cannot move (except `latest`), a repository
-// policy that lets everyone pull, and a lifecycle policy (keep 20 releases, expire untagged
-// images after a week). The classes are the bindings generated from the provider's schema
+// policy that lets everyone pull, a lifecycle policy (keep 20 releases, expire untagged images
+// after a week), and a CI service account that may push and pull that repository only, with an
+// access key. The classes are the bindings generated from the provider's schema
 // (provider/cdktf/berth, `make generate`); `cdktf synth` writes cdktf.out/stacks/berth/cdk.tf.json.
+// The provider signs in with BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY from the environment.
 import { fileURLToPath } from 'node:url';
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
+import { AccessKey } from '../../provider/cdktf/berth/access-key/index.ts';
+import { IdentityPolicy } from '../../provider/cdktf/berth/identity-policy/index.ts';
 import { LifecyclePolicy } from '../../provider/cdktf/berth/lifecycle-policy/index.ts';
+import { Principal } from '../../provider/cdktf/berth/principal/index.ts';
 import { BerthProvider } from '../../provider/cdktf/berth/provider/index.ts';
 import { RepositoryPolicy } from '../../provider/cdktf/berth/repository-policy/index.ts';
 import { Repository } from '../../provider/cdktf/berth/repository/index.ts';
@@ -34,10 +39,40 @@ export const lifecycleRules = {
   ],
 };
 
+export const ciPrincipalName = 'ci-web';
+
+/** Push and pull on one repository (its ARN), and registry logins. */
+export function pushPullPolicy(repositoryArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'PushPull',
+        Effect: 'Allow',
+        Action: [
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:ListImages',
+          'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart',
+          'ecr:CompleteLayerUpload',
+          'ecr:PutImage',
+        ],
+        Resource: repositoryArn,
+      },
+      { Sid: 'Login', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    ],
+  };
+}
+
 export class BerthStack extends TerraformStack {
   readonly repository: Repository;
   readonly repositoryPolicy: RepositoryPolicy;
   readonly lifecyclePolicy: LifecyclePolicy;
+  readonly ci: Principal;
+  readonly ciPolicy: IdentityPolicy;
+  readonly ciKey: AccessKey;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -47,6 +82,7 @@ export class BerthStack extends TerraformStack {
       default: 'http://127.0.0.1:5000',
       description: 'The Berth registry URL',
     });
+    // No credentials here: the provider reads BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY.
     new BerthProvider(this, 'berth', { endpoint: endpoint.stringValue });
 
     this.repository = new Repository(this, 'web', {
@@ -68,6 +104,17 @@ export class BerthStack extends TerraformStack {
     });
 
     new TerraformOutput(this, 'repository_id', { value: this.repository.id });
+
+    // CI: a service account allowed to push and pull this repository only, and its access key.
+    this.ci = new Principal(this, 'ci', { principalName: ciPrincipalName, type: 'SERVICE_ACCOUNT', description: 'CI pipeline of the web team' });
+    this.ciPolicy = new IdentityPolicy(this, 'ci_push_pull', {
+      principalName: this.ci.principalName,
+      policyName: 'push-pull-platform-web',
+      policyText: JSON.stringify(pushPullPolicy(this.repository.repositoryArn)),
+    });
+    this.ciKey = new AccessKey(this, 'ci_key', { principalName: this.ci.principalName, description: 'CI pipeline' });
+    new TerraformOutput(this, 'ci_access_key_id', { value: this.ciKey.accessKeyId });
+    new TerraformOutput(this, 'ci_secret_access_key', { value: this.ciKey.secretAccessKey, sensitive: true });
   }
 }
 

@@ -1,8 +1,11 @@
-// Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy.
+// Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy, and
+// a CI service account that may push and pull platform/web only, with an access key.
 //   pulumi config set berth:endpoint http://127.0.0.1:5000
+//   export BERTH_ACCESS_KEY_ID=BKIA... BERTH_SECRET_ACCESS_KEY=...   (or berth:accessKeyId and
+//   pulumi config set --secret berth:secretAccessKey ...)
 //   pulumi up
 import * as pulumi from '@pulumi/pulumi';
-import { LifecyclePolicy, Repository, RepositoryPolicy } from '@berth/provider/pulumi';
+import { AccessKey, IdentityPolicy, LifecyclePolicy, Principal, Repository, RepositoryPolicy } from '@berth/provider/pulumi';
 
 const teams = ['web', 'api'];
 
@@ -29,6 +32,7 @@ const pullForEveryone = {
 };
 
 export const repositoryUris: Record<string, pulumi.Output<string>> = {};
+const repositoryArns: Record<string, pulumi.Output<string>> = {};
 
 for (const team of teams) {
   const repository = new Repository(team, {
@@ -40,4 +44,41 @@ for (const team of teams) {
   new LifecyclePolicy(`${team}-lifecycle`, { repositoryName: repository.repositoryName, lifecyclePolicyText: JSON.stringify(lifecycle) });
   new RepositoryPolicy(`${team}-policy`, { repositoryName: repository.repositoryName, policyText: JSON.stringify(pullForEveryone) });
   repositoryUris[team] = repository.repositoryUri;
+  repositoryArns[team] = repository.repositoryArn;
 }
+
+/** Push and pull on one repository, and registry logins. */
+const pushPull = (repositoryArn: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'PushPull',
+      Effect: 'Allow',
+      Action: [
+        'ecr:BatchGetImage',
+        'ecr:GetDownloadUrlForLayer',
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:ListImages',
+        'ecr:InitiateLayerUpload',
+        'ecr:UploadLayerPart',
+        'ecr:CompleteLayerUpload',
+        'ecr:PutImage',
+      ],
+      Resource: repositoryArn,
+    },
+    { Sid: 'Login', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+  ],
+});
+
+// CI: a service account that pushes and pulls platform/web, and its access key.
+const ci = new Principal('ci', { principalName: 'ci-web', type: 'SERVICE_ACCOUNT', description: 'CI pipeline of the web team' });
+new IdentityPolicy('ci-push-pull', {
+  principalName: ci.principalName,
+  policyName: 'push-pull-platform-web',
+  policyText: (repositoryArns.web as pulumi.Output<string>).apply((arn) => JSON.stringify(pushPull(arn))),
+});
+const ciKey = new AccessKey('ci-key', { principalName: ci.principalName, description: 'CI pipeline' });
+
+export const ciAccessKeyId = ciKey.accessKeyId;
+// A secret output (encrypted in the state): pulumi stack output --show-secrets ciSecretAccessKey
+export const ciSecretAccessKey = pulumi.secret(ciKey.secretAccessKey);

@@ -1,5 +1,9 @@
 # Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy,
-# and a creation template so that pushes under prod/ create immutable repositories.
+# a creation template so that pushes under prod/ create immutable repositories, and a CI
+# service account that may push and pull platform/web (and nothing else), with an access key.
+#
+# The provider signs in with an access key from the environment, never from this file:
+#   export BERTH_ACCESS_KEY_ID=BKIA... BERTH_SECRET_ACCESS_KEY=...
 terraform {
   required_providers {
     berth = {
@@ -15,7 +19,8 @@ variable "endpoint" {
 
 provider "berth" {
   endpoint = var.endpoint
-  # access_key_id / secret_access_key, or BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY
+  # Credentials: BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY from the environment (or the
+  # access_key_id / secret_access_key arguments, e.g. from variables marked sensitive).
 }
 
 locals {
@@ -71,4 +76,46 @@ resource "berth_repository_creation_template" "prod" {
 
 output "repository_uris" {
   value = { for k, r in berth_repository.team : k => r.repository_uri }
+}
+
+# CI: a service account that pushes and pulls platform/web only.
+resource "berth_principal" "ci" {
+  principal_name = "ci-web"
+  type           = "SERVICE_ACCOUNT"
+  description    = "CI pipeline of the web team"
+}
+
+resource "berth_identity_policy" "ci_push_pull" {
+  principal_name = berth_principal.ci.principal_name
+  policy_name    = "push-pull-platform-web"
+  policy_text = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "PushPull"
+        Effect = "Allow"
+        Action = [
+          "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:ListImages",
+          "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+        ]
+        Resource = berth_repository.team["web"].repository_arn
+      },
+      { Sid = "Login", Effect = "Allow", Action = "ecr:GetAuthorizationToken", Resource = "*" },
+    ]
+  })
+}
+
+resource "berth_access_key" "ci" {
+  principal_name = berth_principal.ci.principal_name
+  description    = "CI pipeline (docker login -u <id> -p <secret>)"
+}
+
+output "ci_access_key_id" {
+  value = berth_access_key.ci.access_key_id
+}
+
+# Shown once by the registry and kept in the state: terraform output -raw ci_secret_access_key
+output "ci_secret_access_key" {
+  value     = berth_access_key.ci.secret_access_key
+  sensitive = true
 }

@@ -1,7 +1,10 @@
 // Berth resources for Pulumi programs: one dynamic resource class per model, typed by the model.
 import * as pulumi from '@pulumi/pulumi';
 import {
+  accessKeyModel,
+  identityPolicyModel,
   lifecyclePolicyModel,
+  principalModel,
   registryPolicyModel,
   repositoryCreationTemplateModel,
   repositoryModel,
@@ -9,7 +12,7 @@ import {
   fieldMeta,
   type ResourceModel,
 } from '@berth/registry-server/models';
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { dynamicProvider } from './provider.ts';
 
 /** Every input may be a Pulumi Input (a value, a promise or another resource's output). */
@@ -18,13 +21,17 @@ export type Outputs<M extends ResourceModel> = { readonly [K in keyof (Static<M[
 
 type ResourceClass<M extends ResourceModel> = new (name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) => pulumi.dynamic.Resource & Outputs<M>;
 
+/** The fields the model marks sensitive (x-berth meta), inputs and outputs: secret outputs in Pulumi. */
+export function secretKeysOf(model: ResourceModel): string[] {
+  const fields = [...Object.entries(model.inputs.properties), ...Object.entries(model.outputs.properties)] as [string, TSchema][];
+  return [...new Set(fields.filter(([, schema]) => fieldMeta(schema).sensitive === true).map(([key]) => key))];
+}
+
 /** A resource class for a model: inputs as given, outputs (computed values) declared so Pulumi exposes them. */
 export function defineResource<M extends ResourceModel>(model: M): ResourceClass<M> {
   const outputsOnly = Object.keys(model.outputs.properties).filter((k) => !(k in model.inputs.properties));
   // Values the model marks sensitive (an access key's secret) are kept encrypted in the state.
-  const secrets = [...Object.entries(model.inputs.properties), ...Object.entries(model.outputs.properties)]
-    .filter(([, schema]) => fieldMeta(schema).sensitive)
-    .map(([key]) => key);
+  const secrets = secretKeysOf(model);
   const provider = dynamicProvider(model.name);
   class BerthResource extends pulumi.dynamic.Resource {
     constructor(name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) {
@@ -48,5 +55,12 @@ export const RegistryPolicy = defineResource(registryPolicyModel);
 export type RegistryPolicy = InstanceType<typeof RegistryPolicy>;
 export const LifecyclePolicy = defineResource(lifecyclePolicyModel);
 export type LifecyclePolicy = InstanceType<typeof LifecyclePolicy>;
+export const Principal = defineResource(principalModel);
+export type Principal = InstanceType<typeof Principal>;
+/** Its id is the access key id the registry assigns; secretAccessKey is a secret output, kept from create. */
+export const AccessKey = defineResource(accessKeyModel);
+export type AccessKey = InstanceType<typeof AccessKey>;
+export const IdentityPolicy = defineResource(identityPolicyModel);
+export type IdentityPolicy = InstanceType<typeof IdentityPolicy>;
 
 export { dynamicProvider } from './provider.ts';

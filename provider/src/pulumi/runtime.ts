@@ -2,7 +2,7 @@
 // name and import this module when called, so credentials, clients and models are never part of
 // the serialized text: they are read here, at call time.
 import { BerthApiError, BerthClient } from '@berth/registry-server/client';
-import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
+import { canonicalDocumentText } from '@berth/registry-server/documents';
 import { fieldMeta, resourceModels, type ResourceModel } from '@berth/registry-server/models';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -28,10 +28,39 @@ export function configure(config: { get(key: string): string | undefined }): voi
 function client(): BerthClient {
   const endpoint = configured.endpoint ?? process.env.BERTH_ENDPOINT;
   if (!endpoint) throw new Error('set the Berth endpoint: pulumi config set berth:endpoint http://host:5000 (or BERTH_ENDPOINT)');
-  const keyId = configured.accessKeyId ?? process.env.BERTH_ACCESS_KEY_ID;
-  const secret = configured.secretAccessKey ?? process.env.BERTH_SECRET_ACCESS_KEY;
-  const headers: Record<string, string> = keyId && secret ? { Authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` } : {};
-  return new BerthClient({ endpoint, headers });
+  const accessKeyId = configured.accessKeyId ?? process.env.BERTH_ACCESS_KEY_ID;
+  const secretAccessKey = configured.secretAccessKey ?? process.env.BERTH_SECRET_ACCESS_KEY;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new Error(
+      `incomplete Berth credentials: set both berth:accessKeyId and berth:secretAccessKey (pulumi config set --secret berth:secretAccessKey ...), or BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY`,
+    );
+  }
+  return new BerthClient({ endpoint, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
+}
+
+/** An API error with a hint where the credentials come from when the registry refused them. */
+function explained(err: unknown): unknown {
+  if (err instanceof BerthApiError && err.status === 401) {
+    err.message = `the registry refused the credentials (${err.code}: ${err.message}); they come from berth:accessKeyId / berth:secretAccessKey or BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY`;
+  }
+  return err;
+}
+
+
+
+/**
+ * Outputs the server returns once (an access key's secret, by create only): sensitive and
+ * optional in the model. Reads and updates keep the value the resource already has.
+ */
+function retainedKeys(model: ResourceModel): string[] {
+  const required = model.outputs.required ?? [];
+  return (Object.entries(model.outputs.properties) as [string, TSchema][]).filter(([k, schema]) => fieldMeta(schema).sensitive && !required.includes(k)).map(([k]) => k);
+}
+
+function keepRetained(model: ResourceModel, fresh: Props, before: Props): Props {
+  const out = { ...fresh };
+  for (const k of retainedKeys(model)) if ((out[k] === undefined || out[k] === null) && before[k] !== undefined && before[k] !== null) out[k] = before[k];
+  return out;
 }
 
 export function modelNamed(name: string): ResourceModel {
@@ -50,12 +79,24 @@ function inputsOf(model: ResourceModel, props: Props): Props {
   return out;
 }
 
-function identityOf(model: ResourceModel, props: Props): Record<string, string> {
+/** The values that address a resource: its identity inputs, or the id the server assigned. */
+function identityOf(model: ResourceModel, props: Props, id?: string): Record<string, string> {
+  if (model.assignedId !== undefined) return { [model.assignedId]: String(props[model.assignedId] ?? id ?? '') };
   return Object.fromEntries(model.identity.map((k) => [k, String(props[k] ?? '')]));
 }
 
 function idOf(model: ResourceModel, props: Props): string {
+  if (model.assignedId !== undefined) return String(props[model.assignedId]);
   return model.identity.length === 0 ? String(props.registryId ?? 'registry') : model.identity.map((k) => String(props[k])).join('/');
+}
+
+/** The identity from a resource id alone (import, get): idOf in reverse. */
+function identityFromId(model: ResourceModel, id: string): Record<string, string> {
+  if (model.assignedId !== undefined) return { [model.assignedId]: id };
+  if (model.identity.length === 1) return { [model.identity[0] as string]: id };
+  const parts = id.split('/');
+  if (parts.length !== model.identity.length) throw new Error(`${model.name}: the id ${JSON.stringify(id)} should be ${model.identity.map((k) => `<${k}>`).join('/')}`);
+  return Object.fromEntries(model.identity.map((k, i) => [k, parts[i] as string]));
 }
 
 const isSingleton = (model: ResourceModel): boolean => model.collectionPath === undefined;
@@ -89,8 +130,7 @@ export async function check(name: string, news: Props): Promise<{ inputs: Props;
     const doc = fieldMeta(schema).document;
     if (doc && typeof value === 'string' && failures.length === 0) {
       try {
-        if (doc === 'iam-policy') canonicalPolicyText(value, key);
-        else canonicalLifecycleText(value, key);
+        canonicalDocumentText(doc, value, key);
       } catch (err) {
         failures.push({ property: key, reason: (err as Error).message });
       }
@@ -104,7 +144,7 @@ function sameValue(schema: TSchema | undefined, a: unknown, b: unknown): boolean
   const doc = schema ? fieldMeta(schema).document : undefined;
   if (doc && typeof a === 'string' && typeof b === 'string') {
     try {
-      return doc === 'iam-policy' ? canonicalPolicyText(a, 'x') === canonicalPolicyText(b, 'x') : canonicalLifecycleText(a, 'x') === canonicalLifecycleText(b, 'x');
+      return canonicalDocumentText(doc, a, 'x') === canonicalDocumentText(doc, b, 'x');
     } catch {
       return a === b;
     }
@@ -139,20 +179,26 @@ export async function create(name: string, inputs: Props): Promise<{ id: string;
   const model = modelNamed(name);
   const api = client().resource(model);
   const body = inputsOf(model, inputs);
-  const outs = (isSingleton(model) ? await api.update(identityOf(model, body) as never, withoutIdentity(model, body) as never) : await api.create(body as never)) as Props;
-  return { id: idOf(model, outs), outs };
+  try {
+    const outs = (isSingleton(model) ? await api.update(identityOf(model, body) as never, withoutIdentity(model, body) as never) : await api.create(body as never)) as Props;
+    return { id: idOf(model, outs), outs };
+  } catch (err) {
+    throw explained(err);
+  }
 }
 
 export async function read(name: string, id: string, props: Props): Promise<{ id?: string; props?: Props }> {
   const model = modelNamed(name);
-  const identity = model.identity.length === 1 && props[model.identity[0] as string] === undefined ? { [model.identity[0] as string]: id } : identityOf(model, props);
+  const known = model.assignedId !== undefined ? props[model.assignedId] !== undefined : model.identity.every((k) => props[k] !== undefined);
+  const identity = known ? identityOf(model, props, id) : identityFromId(model, id);
   try {
     const outs = (await client().resource(model).read(identity as never)) as Props;
-    return { id: idOf(model, outs), props: outs };
+    // Values the server returns once stay in the state (a refresh must not lose them).
+    return { id: idOf(model, outs), props: keepRetained(model, outs, props) };
   } catch (err) {
     // Deleted out of band: an empty result tells the engine it is gone.
     if (err instanceof BerthApiError && err.status === 404) return {};
-    throw err;
+    throw explained(err);
   }
 }
 
@@ -160,7 +206,12 @@ export async function update(name: string, olds: Props, news: Props): Promise<{ 
   const model = modelNamed(name);
   const api = client().resource(model);
   const inputs = inputsOf(model, news);
-  return { outs: (await api.update(identityOf(model, olds) as never, withoutIdentity(model, inputs) as never)) as Props };
+  try {
+    const outs = (await api.update(identityOf(model, olds) as never, withoutIdentity(model, inputs) as never)) as Props;
+    return { outs: keepRetained(model, outs, olds) };
+  } catch (err) {
+    throw explained(err);
+  }
 }
 
 export async function remove(name: string, props: Props): Promise<void> {
@@ -169,6 +220,6 @@ export async function remove(name: string, props: Props): Promise<void> {
     await client().resource(model).delete(identityOf(model, props) as never);
   } catch (err) {
     if (err instanceof BerthApiError && err.status === 404) return;
-    throw err;
+    throw explained(err);
   }
 }

@@ -2,13 +2,17 @@ import test from 'ava';
 import { dynamicProvider } from '../../src/pulumi/provider.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
 import { providerKey, serializeProvider, startDynamicProviderServer, unknownValue, type Engine } from './engine.ts';
+import { BerthApiError, BerthClient } from '@berth/registry-server/client';
+import { adminAuthorization, adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
+
+const asAdmin = { authorization: adminAuthorization };
 
 let reg: RunningRegistry;
 let engine: Engine;
 test.before(async () => {
   reg = await startRegistry();
   engine = await startDynamicProviderServer();
-  await engine.configure({ 'berth:endpoint': reg.url });
+  await engine.configure({ 'berth:endpoint': reg.url, 'berth:accessKeyId': testAdmin.accessKeyId, 'berth:secretAccessKey': testAdmin.secretAccessKey });
 });
 test.after.always(async () => {
   await engine?.close();
@@ -61,7 +65,7 @@ test.serial('repository: check, create, read, diff, update in place, replace on 
 });
 
 test.serial('policies compare by meaning: reformatting is not a change', async (t) => {
-  await reg.server.app.inject({ method: 'POST', url: '/api/v1/repositories', payload: { repositoryName: 'pulumi/pol' } });
+  await reg.server.app.inject({ method: 'POST', url: '/api/v1/repositories', payload: { repositoryName: 'pulumi/pol' }, headers: asAdmin });
   const policy = { Version: '2012-10-17', Statement: [{ Sid: 'Pull', Effect: 'Allow', Principal: '*', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] }] };
   const news = await withProvider('repository_policy', { repositoryName: 'pulumi/pol', policyText: JSON.stringify(policy, null, 2) });
   t.deepEqual((await engine.check({}, news)).failures, []);
@@ -82,7 +86,7 @@ test.serial('policies compare by meaning: reformatting is not a change', async (
 });
 
 test.serial('lifecycle policy, registry policy and creation template go through every operation', async (t) => {
-  await reg.server.app.inject({ method: 'POST', url: '/api/v1/repositories', payload: { repositoryName: 'pulumi/lc' } });
+  await reg.server.app.inject({ method: 'POST', url: '/api/v1/repositories', payload: { repositoryName: 'pulumi/lc' }, headers: asAdmin });
   const rule = (n: number) => JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: n }, action: { type: 'expire' } }] });
   const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
     ['lifecycle_policy', { repositoryName: 'pulumi/lc', lifecyclePolicyText: rule(5) }, { lifecyclePolicyText: rule(6) }],
@@ -103,4 +107,71 @@ test.serial('lifecycle policy, registry policy and creation template go through 
     await engine.delete(created.id, { ...updated.properties });
     t.is((await engine.read(created.id, olds)).id, '', `${model}: gone`);
   }
+});
+
+test.serial('principal, access key and identity policy: the key id is the resource id, its secret survives reads and updates, and it works', async (t) => {
+  const principal = await withProvider('principal', { principalName: 'pulumi-ci', type: 'SERVICE_ACCOUNT', description: 'CI' });
+  t.deepEqual((await engine.check({}, principal)).failures, []);
+  const p = await engine.create(principal);
+  t.is(p.id, 'pulumi-ci');
+  t.like(p.properties, { principalName: 'pulumi-ci', type: 'SERVICE_ACCOUNT' });
+  const pOlds = { ...p.properties, [providerKey]: principal[providerKey] };
+  t.deepEqual((await engine.diff(p.id, pOlds, { ...principal, type: 'USER' })).replaces, ['type'], 'type forces a new principal');
+
+  await reg.server.app.inject({ method: 'POST', url: '/api/v1/repositories', payload: { repositoryName: 'pulumi/ci' }, headers: asAdmin });
+  const arn = `arn:berth:ecr:*:*:repository/pulumi/ci`;
+  const policyText = (actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: arn }] }, null, 2);
+  const policy = await withProvider('identity_policy', { principalName: 'pulumi-ci', policyName: 'pull', policyText: policyText(['ecr:DescribeRepositories', 'ecr:BatchGetImage']) });
+  t.deepEqual((await engine.check({}, policy)).failures, []);
+  // Identity policies are checked as such: no Principal, and a Resource.
+  const withPrincipal = await engine.check({}, { ...policy, policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'ecr:*', Resource: '*' }] }) });
+  t.is(withPrincipal.failures[0]?.property, 'policyText');
+  const noResource = await engine.check({}, { ...policy, policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*' }] }) });
+  t.is(noResource.failures[0]?.property, 'policyText');
+  const pol = await engine.create(policy);
+  t.is(pol.id, 'pulumi-ci/pull');
+  const polOlds = { ...pol.properties, [providerKey]: policy[providerKey] };
+  const reordered = { ...policy, policyText: JSON.stringify({ Statement: [{ Resource: arn, Action: ['ecr:BatchGetImage', 'ecr:DescribeRepositories'], Effect: 'Allow' }], Version: '2012-10-17' }) };
+  t.is((await engine.diff(pol.id, polOlds, reordered)).changes, DIFF_NONE, 'a reformatted identity policy is no change');
+  t.is((await engine.read(pol.id, { [providerKey]: policy[providerKey] })).properties.policyName, 'pull', 'read (import) by the id alone');
+
+  const key = await withProvider('access_key', { principalName: 'pulumi-ci', description: 'pipeline' });
+  t.deepEqual((await engine.check({}, key)).failures, []);
+  const k = await engine.create(key);
+  t.regex(k.id, /^BKIA[A-Z2-7]{16}$/);
+  t.is(k.properties.accessKeyId, k.id);
+  const secret = k.properties.secretAccessKey;
+  t.is(typeof secret, 'string');
+  t.is(k.properties.status, 'Active');
+  const kOlds = { ...k.properties, [providerKey]: key[providerKey] };
+
+  // Reads never return the secret; the state keeps the one from create.
+  const refreshed = await engine.read(k.id, kOlds);
+  t.is(refreshed.id, k.id);
+  t.is(refreshed.properties.secretAccessKey, secret);
+  const imported = await engine.read(k.id, { [providerKey]: key[providerKey] });
+  t.is(imported.properties.accessKeyId, k.id, 'import by the access key id');
+  t.is(imported.properties.secretAccessKey, undefined, 'an imported key has no secret');
+
+  const client = new BerthClient({ endpoint: reg.url, credentials: { accessKeyId: k.id, secretAccessKey: String(secret) } });
+  t.is((await client.repositories.read({ repositoryName: 'pulumi/ci' })).repositoryName, 'pulumi/ci', 'the key signs in; the policy allows');
+  const denied = await t.throwsAsync(client.repositories.create({ repositoryName: 'pulumi/other' }));
+  t.is((denied as BerthApiError).status, 403);
+
+  t.is((await engine.diff(k.id, kOlds, key)).changes, DIFF_NONE);
+  const deactivate = { ...key, status: 'Inactive' };
+  const diff = await engine.diff(k.id, kOlds, deactivate);
+  t.is(diff.changes, DIFF_SOME);
+  t.deepEqual(diff.replaces, [], 'status changes in place');
+  const updated = await engine.update(k.id, kOlds, deactivate);
+  t.like(updated.properties, { status: 'Inactive', accessKeyId: k.id, secretAccessKey: secret });
+  const refused = await t.throwsAsync(client.repositories.read({ repositoryName: 'pulumi/ci' }));
+  t.is((refused as BerthApiError).status, 401, 'an Inactive key is refused');
+
+  await engine.delete(k.id, { ...updated.properties });
+  t.is((await engine.read(k.id, kOlds)).id, '');
+  await engine.delete(pol.id, polOlds);
+  t.is((await engine.read(pol.id, polOlds)).id, '');
+  await engine.delete(p.id, pOlds);
+  t.is((await engine.read(p.id, pOlds)).id, '');
 });

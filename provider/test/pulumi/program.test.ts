@@ -3,8 +3,10 @@
 import { createRequire } from 'node:module';
 import test from 'ava';
 import * as pulumi from '@pulumi/pulumi';
+import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { providerKey } from './engine.ts';
+import { adminFetch as fetch, testAdmin } from '../../../test/support/auth.ts';
 
 const require = createRequire(import.meta.url);
 const requireFromString = require('require-from-string') as (code: string) => { handler: () => pulumi.dynamic.ResourceProvider };
@@ -13,6 +15,8 @@ test('the example program creates its repositories and policies through their se
   const reg = await startRegistry();
   t.teardown(() => reg.close());
   process.env.BERTH_ENDPOINT = reg.url;
+  process.env.BERTH_ACCESS_KEY_ID = testAdmin.accessKeyId;
+  process.env.BERTH_SECRET_ACCESS_KEY = testAdmin.secretAccessKey;
   const created: { type: string; name: string; id: string }[] = [];
   const pending: Promise<unknown>[] = [];
   pulumi.runtime.setMocks(
@@ -38,7 +42,11 @@ test('the example program creates its repositories and policies through their se
     'test',
     true,
   );
-  const program = (await import('../../../examples/pulumi/index.ts')) as { repositoryUris: Record<string, pulumi.Output<string>> };
+  const program = (await import('../../../examples/pulumi/index.ts')) as {
+    repositoryUris: Record<string, pulumi.Output<string>>;
+    ciAccessKeyId: pulumi.Output<string>;
+    ciSecretAccessKey: pulumi.Output<string>;
+  };
   const uris = await new Promise<Record<string, string>>((resolve) => pulumi.all(program.repositoryUris).apply(resolve));
   // Resources that depend on others register later; wait until registrations stop arriving.
   for (let seen = -1, quiet = 0; quiet < 3; ) {
@@ -49,8 +57,11 @@ test('the example program creates its repositories and policies through their se
   }
   t.deepEqual(uris, { web: `${reg.host}/platform/web`, api: `${reg.host}/platform/api` });
   t.deepEqual(created.map((c) => c.type).sort(), [
+    'pulumi-nodejs:dynamic/berth:AccessKey',
+    'pulumi-nodejs:dynamic/berth:IdentityPolicy',
     'pulumi-nodejs:dynamic/berth:LifecyclePolicy',
     'pulumi-nodejs:dynamic/berth:LifecyclePolicy',
+    'pulumi-nodejs:dynamic/berth:Principal',
     'pulumi-nodejs:dynamic/berth:Repository',
     'pulumi-nodejs:dynamic/berth:Repository',
     'pulumi-nodejs:dynamic/berth:RepositoryPolicy',
@@ -62,5 +73,17 @@ test('the example program creates its repositories and policies through their se
     t.deepEqual(repo.tags, { team });
     t.is((await fetch(`${reg.url}/api/v1/repositories/platform%2F${team}/lifecycle-policy`)).status, 200);
     t.is((await fetch(`${reg.url}/api/v1/repositories/platform%2F${team}/policy`)).status, 200);
+  }
+  // The CI key signs in and may push to platform/web only.
+  const [accessKeyId, secretAccessKey, secret] = await new Promise<[string, string, boolean]>((resolve) =>
+    pulumi.all([program.ciAccessKeyId, program.ciSecretAccessKey]).apply(async ([id, s]) => resolve([id, s, await pulumi.isSecret(program.ciSecretAccessKey)])),
+  );
+  t.true(secret, 'the secret is exported as a secret');
+  const ci = new BerthClient({ endpoint: reg.url, credentials: { accessKeyId, secretAccessKey } });
+  t.is((await ci.authorizationToken()).userName, 'BERTH');
+  const admin = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
+  for (const [team, decision] of [['web', 'allowed'], ['api', 'implicitDeny']] as const) {
+    const resource = (await admin.repositories.read({ repositoryName: `platform/${team}` })).repositoryArn;
+    t.is((await admin.simulatePolicy({ principalName: 'ci-web', action: 'ecr:PutImage', resource })).decision, decision, team);
   }
 });

@@ -1,5 +1,5 @@
 // The CDKTF example (examples/cdktf) on the generated bindings (provider/cdktf/berth): synthesized
-// in-process (no Terraform, no cdktf CLI), its cdk.tf.json declares the three resources with
+// in-process (no Terraform, no cdktf CLI), its cdk.tf.json declares the six resources with
 // the expected attributes and references, and every resource block passes the real provider's
 // ValidateResourceConfig (the provider launched as Terraform launches it).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
-import { buildApp, lifecycleRules, pullPolicy, repositoryName } from '../../../examples/cdktf/main.ts';
+import { buildApp, ciPrincipalName, lifecycleRules, pullPolicy, pushPullPolicy, repositoryName } from '../../../examples/cdktf/main.ts';
 import { resourceFromModel } from '../../src/terraform/schema/from-model.ts';
 import { encodeMsgpack, Unknown, type CtyType, type CtyValue } from '../../src/terraform/values/index.ts';
 import { startProvider } from './harness.ts';
@@ -76,9 +76,10 @@ function configValue(j: Json | undefined, t: CtyType, path = ''): CtyValue {
 test('the app declares a repository, its repository policy and its lifecycle policy', (t) => {
   const tf = synthesized;
   t.deepEqual(tf.terraform.required_providers, { berth: { source: 'registry.terraform.io/berth/berth' } });
+  // Credentials come from the environment, never from the configuration.
   t.deepEqual(tf.provider.berth, [{ endpoint: '${var.endpoint}' }]);
   t.like(tf.variable.endpoint, { type: 'string', default: 'http://127.0.0.1:5000' });
-  t.deepEqual(Object.keys(tf.resource).sort(), ['berth_lifecycle_policy', 'berth_repository', 'berth_repository_policy']);
+  t.deepEqual(Object.keys(tf.resource).sort(), ['berth_access_key', 'berth_identity_policy', 'berth_lifecycle_policy', 'berth_principal', 'berth_repository', 'berth_repository_policy']);
 
   const repo = tf.resource.berth_repository?.web;
   t.like(repo, {
@@ -96,6 +97,17 @@ test('the app declares a repository, its repository policy and its lifecycle pol
   t.is(lifecycle?.repository_name, '${berth_repository.web.repository_name}');
   t.deepEqual(JSON.parse(lifecycle?.lifecycle_policy_text as string), lifecycleRules);
   t.deepEqual(tf.output.repository_id, { value: '${berth_repository.web.id}' });
+});
+
+test('the app declares a CI service account with a push/pull identity policy on the repository and an access key', (t) => {
+  const tf = synthesized;
+  t.like(tf.resource.berth_principal?.ci, { principal_name: ciPrincipalName, type: 'SERVICE_ACCOUNT' });
+  const policy = tf.resource.berth_identity_policy?.ci_push_pull;
+  t.is(policy?.principal_name, '${berth_principal.ci.principal_name}');
+  t.deepEqual(JSON.parse(policy?.policy_text as string), pushPullPolicy('${berth_repository.web.repository_arn}'));
+  t.like(tf.resource.berth_access_key?.ci_key, { principal_name: '${berth_principal.ci.principal_name}' });
+  t.deepEqual(tf.output.ci_access_key_id, { value: '${berth_access_key.ci_key.access_key_id}' });
+  t.deepEqual(tf.output.ci_secret_access_key, { value: '${berth_access_key.ci_key.secret_access_key}', sensitive: true });
 });
 
 test('every resource block of the synthesized app is valid for the provider', async (t) => {
@@ -117,7 +129,7 @@ test('every resource block of the synthesized app is valid for the provider', as
       checked++;
     }
   }
-  t.is(checked, 3);
+  t.is(checked, 6);
 });
 
 test('the validation catches what the provider rejects (a broken lifecycle policy)', async (t) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { pushImage } from '../../../test/support/oci.ts';
 import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
@@ -92,7 +93,7 @@ output "manifest_schema" {
 maybe('data sources feed a repository policy and a lifecycle policy under the real Terraform', async (t) => {
   const reg = await startRegistry();
   t.teardown(() => reg.close());
-  const api = new BerthClient({ endpoint: reg.url });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   const base = await api.repositories.create({ repositoryName: 'tfds/base' });
   const digest = await pushImage(reg.url, 'tfds/base', 'v1');
   const tf = workspace(reg.url);

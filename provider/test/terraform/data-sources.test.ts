@@ -4,6 +4,7 @@ import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { makeImage, pushImage } from '../../../test/support/oci.ts';
 import { dataSources } from '../../src/terraform/data-sources/index.ts';
 import { providerConfig } from '../../src/terraform/provider/config.ts';
@@ -45,7 +46,7 @@ const pathOf = (d: Diagnostic | undefined) => (d?.attribute?.steps ?? []).map((s
 
 test.before(async () => {
   reg = await startRegistry();
-  api = new BerthClient({ endpoint: reg.url });
+  api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   await api.repositories.create({ repositoryName: 'ds/app', tags: { team: 'platform' } });
   await api.repositories.create({ repositoryName: 'ds/many' });
   const image = makeImage({ layers: 1, layerSize: 64 });
@@ -57,7 +58,7 @@ test.before(async () => {
   pushed.untagged = await pushImage(reg.url, 'ds/many', loose.digest, loose);
   provider = await startProvider();
   const cp = schemaFromTypeBox(providerConfig);
-  const configured = await provider.provider.configureProvider({ config: { msgpack: encodeMsgpack(configOf(cp, { endpoint: reg.url }), cp.type) } });
+  const configured = await provider.provider.configureProvider({ config: { msgpack: encodeMsgpack(configOf(cp, { endpoint: reg.url, access_key_id: testAdmin.accessKeyId, secret_access_key: testAdmin.secretAccessKey }), cp.type) } });
   if ((configured.diagnostics ?? []).length > 0) throw new Error(JSON.stringify(configured.diagnostics));
 });
 
@@ -67,7 +68,7 @@ test.after.always(async () => {
 });
 
 test('GetMetadata and GetProviderSchema list the data sources with valid schemas', async (t) => {
-  const names = ['berth_image', 'berth_images', 'berth_lifecycle_policy_document', 'berth_policy_document', 'berth_repository'];
+  const names = ['berth_authorization_token', 'berth_image', 'berth_images', 'berth_lifecycle_policy_document', 'berth_policy_document', 'berth_repository'];
   const meta = await provider.provider.getMetadata();
   t.deepEqual(meta.data_sources?.map((d) => d.type_name).sort(), names);
   const schema = await provider.provider.getProviderSchema();
@@ -87,6 +88,25 @@ test('GetMetadata and GetProviderSchema list the data sources with valid schemas
   t.like(attr('berth_policy_document', 'statement'), { optional: true, nested_type: { nesting: 'LIST' } });
   t.like(attr('berth_policy_document', 'json'), { computed: true, optional: false });
   t.like(attr('berth_lifecycle_policy_document', 'rules'), { required: true, nested_type: { nesting: 'LIST' } });
+});
+
+test('berth_authorization_token reads a login token acting as the provider\'s principal; the secrets are sensitive', async (t) => {
+  const schema = await provider.provider.getProviderSchema();
+  const attr = (a: string) => schema.data_source_schemas?.berth_authorization_token?.block.attributes?.find((x) => x.name === a);
+  t.like(attr('password'), { computed: true, sensitive: true });
+  t.like(attr('authorization_token'), { computed: true, sensitive: true });
+  t.like(attr('user_name'), { computed: true, sensitive: false });
+  t.like(attr('expires_at'), { computed: true });
+  const { state, diagnostics } = await read('berth_authorization_token', {});
+  t.deepEqual(diagnostics, []);
+  t.is(state?.user_name, 'BERTH');
+  t.is(typeof state?.password, 'string');
+  t.is(state?.authorization_token, Buffer.from(`BERTH:${String(state?.password)}`).toString('base64'));
+  t.true(Date.parse(String(state?.expires_at)) > Date.now());
+  t.is(typeof state?.proxy_endpoint, 'string');
+  // The password signs in to the distribution API as the provider's principal.
+  const res = await fetch(`${reg.url}/v2/`, { headers: { authorization: `Basic ${Buffer.from(`BERTH:${String(state?.password)}`).toString('base64')}` } });
+  t.is(res.status, 200);
 });
 
 test('berth_repository reads every attribute of a repository by name', async (t) => {

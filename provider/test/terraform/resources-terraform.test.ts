@@ -5,8 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { BerthClient } from '@berth/registry-server/client';
+import { BerthApiError, BerthClient } from '@berth/registry-server/client';
 import { repoRoot, startRegistry } from '../../../test/support/registry.ts';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
@@ -31,7 +32,7 @@ resource "berth_repository" "bare" {
 }
 
 resource "berth_registry_policy" "main" {
-  policy_text = jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "NoDeletes", Effect = "Deny", Principal = "*", Action = "ecr:DeleteRepository" }] })
+  policy_text = jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "NoImageDeletes", Effect = "Deny", Principal = "*", Action = "ecr:BatchDeleteImage" }] })
 }
 
 resource "berth_repository_policy" "app" {
@@ -49,7 +50,7 @@ resource "berth_lifecycle_policy" "app" {
 maybe('apply, empty plan, in-place update, replacement, drift, import and destroy with the real Terraform', async (t) => {
   const reg = await startRegistry();
   t.teardown(() => reg.close());
-  const api = new BerthClient({ endpoint: reg.url });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   const tf = workspace(reg.url);
   t.teardown(() => tf.cleanup());
 
@@ -57,7 +58,7 @@ maybe('apply, empty plan, in-place update, replacement, drift, import and destro
   let r = await tf.run(['apply', '-auto-approve']);
   t.is(r.code, 0, r.out);
   t.regex(r.out, /Apply complete! Resources: 5 added, 0 changed, 0 destroyed/);
-  t.regex((await api.registryPolicy.read({})).policyText, /NoDeletes/);
+  t.regex((await api.registryPolicy.read({})).policyText, /NoImageDeletes/);
   t.like(await api.repositories.read({ repositoryName: 'tf/app' }), { imageTagMutability: 'MUTABLE', tags: { team: 'platform' } });
 
   r = await tf.run(['plan', '-detailed-exitcode']);
@@ -120,27 +121,41 @@ maybe('apply, empty plan, in-place update, replacement, drift, import and destro
 maybe('examples/terraform applies as written, plans empty, and destroys', async (t) => {
   const reg = await startRegistry();
   t.teardown(() => reg.close());
-  const api = new BerthClient({ endpoint: reg.url });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   const tf = workspace(reg.url);
   t.teardown(() => tf.cleanup());
   tf.writeRaw(readFileSync(join(repoRoot, 'examples', 'terraform', 'main.tf'), 'utf8'));
   let r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
-  t.regex(r.out, /Resources: 7 added/);
+  t.regex(r.out, /Resources: 10 added/);
   t.true(r.out.includes(`"web" = "${reg.host}/platform/web"`), r.out);
+  t.regex(r.out, /ci_secret_access_key = <sensitive>/);
   t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items.map((x) => x.repositoryName), ['platform/api', 'platform/web']);
   t.is((await api.repositoryCreationTemplates.read({ prefix: 'prod' })).imageTagMutability, 'IMMUTABLE');
+  // The CI service account's key pushes and pulls platform/web, and nothing else.
+  r = await tf.run(['output', '-json']);
+  t.is(r.code, 0, r.out);
+  const out = JSON.parse(r.out) as Record<string, { value: string; sensitive: boolean }>;
+  t.true(out.ci_secret_access_key?.sensitive);
+  const ci = new BerthClient({ endpoint: reg.url, credentials: { accessKeyId: out.ci_access_key_id?.value ?? '', secretAccessKey: out.ci_secret_access_key?.value ?? '' } });
+  t.is((await ci.authorizationToken()).userName, 'BERTH');
+  const web = (await api.repositories.read({ repositoryName: 'platform/web' })).repositoryArn;
+  const other = (await api.repositories.read({ repositoryName: 'platform/api' })).repositoryArn;
+  t.is((await api.simulatePolicy({ principalName: 'ci-web', action: 'ecr:PutImage', resource: web })).decision, 'allowed');
+  t.is((await api.simulatePolicy({ principalName: 'ci-web', action: 'ecr:PutImage', resource: other })).decision, 'implicitDeny');
+  await t.throwsAsync(ci.repositories.create({ repositoryName: 'platform/new' }), { instanceOf: BerthApiError });
   r = await tf.run(['plan', '-detailed-exitcode', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
   r = await tf.run(['destroy', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
   t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items, []);
+  await t.throwsAsync(api.principals.read({ principalName: 'ci-web' }), { instanceOf: BerthApiError });
 });
 
 maybe('the CDKTF example, synthesized, applies through the provider with references resolved in order', async (t) => {
   const reg = await startRegistry();
   t.teardown(() => reg.close());
-  const api = new BerthClient({ endpoint: reg.url });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
   const tf = workspace(reg.url);
   t.teardown(() => tf.cleanup());
   const { buildApp } = await import('../../../examples/cdktf/main.ts');
@@ -156,8 +171,15 @@ maybe('the CDKTF example, synthesized, applies through the provider with referen
   t.regex(r.out, /Installed berth\/berth v0\.1\.0/);
   r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
-  t.regex(r.out, /Resources: 3 added/);
+  t.regex(r.out, /Resources: 6 added/);
   t.like(await api.repositories.read({ repositoryName: 'platform/web' }), { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', tags: { team: 'platform' } });
+  t.like(await api.principals.read({ principalName: 'ci-web' }), { type: 'SERVICE_ACCOUNT' });
+  r = await tf.run(['output', '-json']);
+  t.is(r.code, 0, r.out);
+  const out = JSON.parse(r.out) as Record<string, { value: string; sensitive: boolean }>;
+  t.true(out.ci_secret_access_key?.sensitive);
+  const ci = new BerthClient({ endpoint: reg.url, credentials: { accessKeyId: out.ci_access_key_id?.value ?? '', secretAccessKey: out.ci_secret_access_key?.value ?? '' } });
+  t.is((await ci.authorizationToken()).userName, 'BERTH', 'the CI key signs in');
   t.is((await api.lifecyclePolicies.read({ repositoryName: 'platform/web' })).version, 1);
   r = await tf.run(['plan', '-detailed-exitcode', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);

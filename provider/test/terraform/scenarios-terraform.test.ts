@@ -5,6 +5,7 @@
 import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { startRegistry } from '../../../test/support/registry.ts';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
@@ -62,7 +63,7 @@ const scenarios: Scenario[] = [
     create: `policy_text = ${iam('ecr:DescribeImages')}`,
     update: `policy_text = ${iam('ecr:ListImages')}`,
     importId: '000000000000',
-    drift: async (api) => void (await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:*' }] }) })),
+    drift: async (api) => void (await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:BatchDeleteImage' }] }) })),
     remove: (api) => api.registryPolicy.delete({}),
   },
   {
@@ -80,7 +81,7 @@ for (const s of scenarios) {
   maybe(`${s.type}: create, no-op plan, update, ${s.replace ? 'replace, ' : ''}drift, out-of-band deletion, import, destroy`, async (t) => {
     const reg = await startRegistry();
     t.teardown(() => reg.close());
-    const api = new BerthClient({ endpoint: reg.url });
+    const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
     await s.setup?.(api);
     const ws = terraformWorkspace(reg.url, 'berth-tf-scn-');
     t.teardown(() => ws.cleanup());
@@ -126,8 +127,8 @@ for (const s of scenarios) {
 maybe('a singleton set outside the configuration is not silently overwritten', async (t) => {
   const reg = await startRegistry();
   t.teardown(() => reg.close());
-  const api = new BerthClient({ endpoint: reg.url });
-  await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:*' }] }) });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
+  await api.registryPolicy.update({}, { policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ecr:BatchDeleteImage' }] }) });
   const ws = terraformWorkspace(reg.url, 'berth-tf-single-');
   t.teardown(() => ws.cleanup());
   ws.write(`resource "berth_registry_policy" "x" {\n  policy_text = ${iam('ecr:ListImages')}\n}`);

@@ -2,9 +2,20 @@
 // synthetic models.
 import test from 'ava';
 import { Type } from '@sinclair/typebox';
-import { lifecyclePolicyModel, registryPolicyModel, repositoryCreationTemplateModel, repositoryModel, repositoryPolicyModel, type ResourceModel } from '@berth/registry-server/models';
+import {
+  accessKeyModel,
+  identityPolicyModel,
+  lifecyclePolicyModel,
+  principalModel,
+  registryPolicyModel,
+  repositoryCreationTemplateModel,
+  repositoryModel,
+  repositoryPolicyModel,
+  type ResourceModel,
+} from '@berth/registry-server/models';
 import { withMeta } from '../../../registry-server/src/model/meta.ts';
 import {
+  addressOf,
   dataSourceFromModel,
   forceNewPaths,
   fromModelValue,
@@ -25,7 +36,7 @@ import { cty, parseType, typeEquals, typeJsonString } from '../../src/terraform/
 import { decodeMsgpack, encodeMsgpack } from '../../src/terraform/values/msgpack.ts';
 import { Unknown, unknown } from '../../src/terraform/values/value.ts';
 
-const models: ResourceModel[] = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel];
+const models: ResourceModel[] = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel, principalModel, accessKeyModel, identityPolicyModel];
 
 /** Attribute flags in a compact form: R required, O optional, C computed, S sensitive, F forceNew. */
 function flags(f: Field): string {
@@ -84,6 +95,25 @@ const expectations: [ResourceModel, string, string, string, (readonly string[])?
   [lifecyclePolicyModel, 'last_evaluated_at', 'C', '"string"'],
   [lifecyclePolicyModel, 'version', 'C', '"number"'],
   [lifecyclePolicyModel, 'id', 'C', '"string"'],
+  [principalModel, 'principal_name', 'RF', '"string"'],
+  [principalModel, 'type', 'OCF', '"string"', ['USER', 'SERVICE_ACCOUNT']],
+  [principalModel, 'description', 'O', '"string"'],
+  [principalModel, 'tags', 'O', '["map","string"]'],
+  [principalModel, 'principal_id', 'C', '"string"'],
+  [principalModel, 'arn', 'C', '"string"'],
+  [principalModel, 'id', 'C', '"string"'],
+  [accessKeyModel, 'principal_name', 'RF', '"string"'],
+  [accessKeyModel, 'status', 'OC', '"string"', ['Active', 'Inactive']],
+  [accessKeyModel, 'description', 'O', '"string"'],
+  [accessKeyModel, 'access_key_id', 'C', '"string"'],
+  [accessKeyModel, 'secret_access_key', 'CS', '"string"'],
+  [accessKeyModel, 'rotated_at', 'C', '"string"'],
+  [accessKeyModel, 'last_used_at', 'C', '"string"'],
+  [accessKeyModel, 'id', 'C', '"string"'],
+  [identityPolicyModel, 'principal_name', 'RF', '"string"'],
+  [identityPolicyModel, 'policy_name', 'RF', '"string"'],
+  [identityPolicyModel, 'policy_text', 'R', '"string"'],
+  [identityPolicyModel, 'id', 'C', '"string"'],
 ];
 
 for (const [model, name, expectedFlags, typeOrNesting, enumValues] of expectations) {
@@ -268,6 +298,33 @@ test('import ids', (t) => {
   t.throws(() => parseImportId(twoPart, 'a/b'));
 });
 
+test('an assigned id (an access key): the import id and the address of the resource, computed', (t) => {
+  const p = resourceFromModel(accessKeyModel);
+  t.deepEqual(idFieldsOf(accessKeyModel), ['accessKeyId']);
+  t.is(p.assigned?.name, 'access_key_id');
+  t.like(p.byName.get('id'), { computed: true, required: false, optional: false });
+  t.like(p.byName.get('access_key_id'), { role: 'output', computed: true, required: false });
+  t.is(p.byName.get('id')?.description, 'The access_key_id the registry assigned on create; the import id.');
+  const json = { principalName: 'ci', status: 'Active', accessKeyId: 'BKIAAAAAAAAAAAAAAAAA', createdAt: '2025-01-01T00:00:00Z', version: 1 };
+  const state = fromModelValue(p, json);
+  t.is(state.id, 'BKIAAAAAAAAAAAAAAAAA');
+  t.is(state.secret_access_key, null);
+  t.deepEqual(addressOf(p, state), { accessKeyId: 'BKIAAAAAAAAAAAAAAAAA' });
+  t.deepEqual(addressOf(p, { ...state, access_key_id: null }), { accessKeyId: 'BKIAAAAAAAAAAAAAAAAA' }, 'from id when the attribute is absent');
+  t.deepEqual(parseImportId(accessKeyModel, 'BKIAAAAAAAAAAAAAAAAA'), { accessKeyId: 'BKIAAAAAAAAAAAAAAAAA' });
+  // Without an assigned id, the address is the identity.
+  const policy = resourceFromModel(identityPolicyModel);
+  t.is(policy.assigned, undefined);
+  t.deepEqual(addressOf(policy, { principal_name: 'ci', policy_name: 'pull', policy_text: '{}', id: 'ci,pull', registry_id: null, version: null }), { principalName: 'ci', policyName: 'pull' });
+  t.deepEqual(parseImportId(identityPolicyModel, 'ci,pull'), { principalName: 'ci', policyName: 'pull' });
+  // An assigned id must be an output that fills the path, on a model without an input identity.
+  const bad = (patch: Partial<ResourceModel>) => () => resourceFromModel({ ...accessKeyModel, ...patch } as unknown as ResourceModel);
+  t.throws(bad({ assignedId: 'principalName' }), { instanceOf: SchemaProjectionError, message: /must not be an input/ });
+  t.throws(bad({ assignedId: 'createdAt' }), { instanceOf: SchemaProjectionError, message: /does not appear in the path/ });
+  t.throws(bad({ identity: ['principalName'] }), { instanceOf: SchemaProjectionError, message: /no input identity/ });
+  t.throws(bad({ assignedId: 'nothing', path: '/access-keys/{nothing}' }), { instanceOf: SchemaProjectionError, message: /is not an output/ });
+});
+
 test('forceNew paths', (t) => {
   t.deepEqual(forceNewPaths(resourceFromModel(repositoryModel).fields), [['encryption_configuration'], ['repository_name']]);
   t.deepEqual(forceNewPaths(resourceFromModel(repositoryCreationTemplateModel).fields), [['prefix']]);
@@ -354,6 +411,7 @@ const syntheticModel = {
   inputs: syntheticInputs,
   outputs: syntheticOutputs,
   operations: ['create', 'read', 'update', 'delete'],
+  actions: { create: 'test:CreateWidget', read: 'test:GetWidget', update: 'test:UpdateWidget', delete: 'test:DeleteWidget' },
   errors: [],
 } as const satisfies ResourceModel<typeof syntheticInputs, typeof syntheticOutputs>;
 

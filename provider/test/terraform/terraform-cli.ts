@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { PROVIDER_BIN } from './harness.ts';
 
 export const terraformAvailable = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
@@ -38,9 +39,13 @@ export interface TerraformWorkspace {
   write(body: string): void;
   /** Installs the provider from a filesystem mirror instead of dev_overrides (for terraform init). */
   useMirror(): void;
-  run(args: string[]): Promise<TerraformRun>;
+  /** Runs terraform; the provider signs in as the test admin (BERTH_ACCESS_KEY_ID/BERTH_SECRET_ACCESS_KEY) unless `env` says otherwise. */
+  run(args: string[], env?: Readonly<Record<string, string | undefined>>): Promise<TerraformRun>;
   cleanup(): void;
 }
+
+/** The provider's credentials from the environment, as the examples expect them: the test admin. */
+export const adminCredentialsEnv = { BERTH_ACCESS_KEY_ID: testAdmin.accessKeyId, BERTH_SECRET_ACCESS_KEY: testAdmin.secretAccessKey };
 
 function launcher(path: string): void {
   writeFileSync(path, `#!/bin/sh\nexec "${process.execPath}" "${PROVIDER_BIN}" "$@"\n`);
@@ -69,9 +74,20 @@ export function terraformWorkspace(endpoint: string, prefix = 'berth-tf-'): Terr
         `provider_installation {\n  filesystem_mirror {\n    path    = "${join(dir, 'mirror')}"\n    include = ["berth/berth"]\n  }\n  direct {\n    exclude = ["berth/berth"]\n  }\n}\n`,
       );
     },
-    run: (args) =>
+    run: (args, extra = {}) =>
       new Promise((resolve) => {
-        const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_DATA_DIR: join(dir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
+        const env: Record<string, string | undefined> = {
+          ...process.env,
+          ...adminCredentialsEnv,
+          TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'),
+          TF_DATA_DIR: join(dir, '.terraform'),
+          CHECKPOINT_DISABLE: '1',
+          TF_IN_AUTOMATION: '1',
+        };
+        for (const [k, v] of Object.entries(extra)) {
+          if (v === undefined) delete env[k];
+          else env[k] = v;
+        }
         // Flags go right after the subcommand; `state` and `output` take none of them.
         const [command = '', ...rest] = args;
         const plain = command === 'state' || command === 'output';

@@ -7,6 +7,7 @@ import test from 'ava';
 import { BerthClient } from '@berth/registry-server/client';
 import { generateCertificate } from '../../src/terraform/plugin/cert.ts';
 import { startRegistry } from '../../../test/support/registry.ts';
+import { testAdmin } from '../../../test/support/auth.ts';
 import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
 
 const available = terraformAvailable;
@@ -41,7 +42,7 @@ maybe('an https endpoint with a private CA: trusted by ca_certificate, or insecu
   t.teardown(() => reg.close());
   const proxy = await tlsProxy(reg.url);
   t.teardown(() => new Promise<void>((resolve) => proxy.server.close(() => resolve())));
-  const api = new BerthClient({ endpoint: reg.url });
+  const api = new BerthClient({ endpoint: reg.url, credentials: testAdmin });
 
   const refused = workspace(`provider "berth" {\n  endpoint = "${proxy.url}"\n}\n`);
   t.teardown(() => refused.cleanup());

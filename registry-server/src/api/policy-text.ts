@@ -34,3 +34,15 @@ export function canonicalLifecycleText(text: string, field: string): string {
   if (!result.ok) throw invalid(field, result.errors);
   return canonicalLifecyclePolicy(result.policy);
 }
+
+/** The canonical text of a model document field of this kind (see FieldMeta.document). */
+export function canonicalDocumentText(kind: 'iam-policy' | 'iam-identity-policy' | 'lifecycle-policy', text: string, field: string): string {
+  switch (kind) {
+    case 'iam-policy':
+      return canonicalPolicyText(text, field, 'resource');
+    case 'iam-identity-policy':
+      return canonicalPolicyText(text, field, 'identity');
+    case 'lifecycle-policy':
+      return canonicalLifecycleText(text, field);
+  }
+}

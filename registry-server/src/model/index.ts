@@ -2,12 +2,25 @@
 import { repositoryCreationTemplateModel } from './resources/repository-creation-template.ts';
 import { repositoryModel } from './resources/repository.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from './resources/policies.ts';
+import { accessKeyModel, identityPolicyModel, principalModel } from './resources/identity.ts';
 
 export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
+export { principalModel, accessKeyModel, identityPolicyModel };
 export { fieldMeta, metaKeyword, withMeta, type FieldMeta } from './meta.ts';
 export type { ResourceModel, Operation } from './resource.ts';
 // Image operations are not resources, but their shapes are shared too (IaC data sources).
 export { ImageDetail, ImageId, ListImagesQuery } from './images.ts';
 export { RepositoryName } from './resources/repository.ts';
+// Identity operations that are not resources (the registry login token: an IaC data source).
+export { AuthorizationToken } from './auth.ts';
 
-export const resourceModels = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel] as const;
+export const resourceModels = [
+  repositoryModel,
+  repositoryCreationTemplateModel,
+  repositoryPolicyModel,
+  registryPolicyModel,
+  lifecyclePolicyModel,
+  principalModel,
+  accessKeyModel,
+  identityPolicyModel,
+] as const;

@@ -1,5 +1,6 @@
 // The provider's data sources, by Terraform type name.
 import { repositoryModel } from '@berth/registry-server/models';
+import { authorizationTokenDataSource } from './authorization-token.ts';
 import type { DataSource } from './common.ts';
 import { lifecyclePolicyDocumentDataSource, policyDocumentDataSource } from './documents.ts';
 import { imageDataSource, imagesDataSource } from './images.ts';
@@ -9,5 +10,5 @@ export type { DataSource, DataSourceResult } from './common.ts';
 export { dataSourceFromTypeBox } from './common.ts';
 
 export const dataSources: ReadonlyMap<string, DataSource> = new Map(
-  [modelDataSource(repositoryModel), imageDataSource, imagesDataSource, policyDocumentDataSource, lifecyclePolicyDocumentDataSource].map((d) => [d.typeName, d]),
+  [modelDataSource(repositoryModel), imageDataSource, imagesDataSource, policyDocumentDataSource, lifecyclePolicyDocumentDataSource, authorizationTokenDataSource].map((d) => [d.typeName, d]),
 );

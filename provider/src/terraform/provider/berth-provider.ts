@@ -3,13 +3,13 @@
 // (identity, forceNew, serverDefault, documents compared by meaning). Errors become diagnostics
 // with the attribute at fault.
 import { BerthApiError, BerthClient } from '@berth/registry-server/client';
-import { canonicalLifecycleText, canonicalPolicyText } from '@berth/registry-server/documents';
-import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
+import { canonicalDocumentText } from '@berth/registry-server/documents';
+import { fieldMeta, resourceModels, type FieldMeta, type ResourceModel } from '@berth/registry-server/models';
 import { Value } from '@sinclair/typebox/value';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
-import { fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
+import { addressOf, fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
 import { isUnknown, isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
 import { providerConfig } from './config.ts';
 import { decodeValue, encodeValue, sameValue } from './values.ts';
@@ -20,8 +20,17 @@ function error(summary: string, detail?: string, attribute?: string): P.Diagnost
   return { severity: 'ERROR', summary, ...(detail ? { detail } : {}), ...(attribute ? { attribute: { steps: [{ attribute_name: attribute }] } } : {}) };
 }
 
+/** The registry refused the provider's credentials (or had none): say where they come from. */
+function credentialsDiagnostic(err: BerthApiError): P.Diagnostic {
+  return error(
+    `the registry refused the provider's credentials (${err.code})`,
+    `${err.message}. The provider signs in with access_key_id and secret_access_key from the provider block, or BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY: check that the key exists, is Active and that the secret is the one returned when it was created.${err.requestId ? ` (request ${err.requestId})` : ''}`,
+  );
+}
+
 /** A management API error as a diagnostic on the attribute it names. */
 function apiDiagnostic(err: unknown, p: ResourceProjection): P.Diagnostic {
+  if (err instanceof BerthApiError && err.status === 401) return credentialsDiagnostic(err);
   if (err instanceof BerthApiError) {
     const top = err.field?.split('.')[0];
     const attribute = top && p.byModelName.get(top) ? p.byModelName.get(top)?.name : undefined;
@@ -30,17 +39,38 @@ function apiDiagnostic(err: unknown, p: ResourceProjection): P.Diagnostic {
   return error((err as Error).message ?? String(err));
 }
 
-function canonicalDocument(kind: 'iam-policy' | 'lifecycle-policy', text: string): string | undefined {
+type DocumentKind = NonNullable<FieldMeta['document']>;
+
+
+function canonicalDocument(kind: DocumentKind, text: string): string | undefined {
   try {
-    return kind === 'iam-policy' ? canonicalPolicyText(text, 'x') : canonicalLifecycleText(text, 'x');
+    return canonicalDocumentText(kind, text, 'x');
   } catch {
     return undefined;
   }
 }
 
-function documentKind(f: Field): 'iam-policy' | 'lifecycle-policy' | undefined {
-  const meta = (f.schema as Record<string, unknown> | undefined)?.['x-berth'] as { document?: 'iam-policy' | 'lifecycle-policy' } | undefined;
-  return meta?.document;
+function documentKind(f: Field): DocumentKind | undefined {
+  return f.schema ? fieldMeta(f.schema).document : undefined;
+}
+
+/**
+ * Outputs the server returns once (an access key's secret: by create only) and never on read.
+ * They are sensitive and optional in the model's outputs; Terraform keeps the value it got.
+ */
+function isRetained(p: ResourceProjection, f: Field): boolean {
+  return f.role === 'output' && f.sensitive && !(p.model.outputs.required ?? []).includes(f.modelName);
+}
+
+/** Keeps retained outputs (and the assigned id) the answer left out from `reference`. */
+function keepRetained(p: ResourceProjection, fresh: Record<string, CtyValue>, reference: CtyObjectValue | null): Record<string, CtyValue> {
+  if (!reference) return fresh;
+  for (const f of p.fields) {
+    if (!isRetained(p, f) && f !== p.assigned) continue;
+    const before = reference[f.name] ?? null;
+    if ((fresh[f.name] ?? null) === null && before !== null && !isUnknown(before)) fresh[f.name] = before;
+  }
+  return fresh;
 }
 
 /**
@@ -103,7 +133,9 @@ export class BerthProvider implements P.ProviderHandlers {
     if (this.client) return this.client;
     const endpoint = process.env.BERTH_ENDPOINT;
     if (!endpoint) throw new Error('the provider has no endpoint: set endpoint in the provider block or BERTH_ENDPOINT');
-    this.client = new BerthClient({ endpoint });
+    const accessKeyId = process.env.BERTH_ACCESS_KEY_ID;
+    const secretAccessKey = process.env.BERTH_SECRET_ACCESS_KEY;
+    this.client = new BerthClient({ endpoint, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
     return this.client;
   }
 
@@ -134,12 +166,29 @@ export class BerthProvider implements P.ProviderHandlers {
     const str = (v: CtyValue | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
     const endpoint = str(config.endpoint) ?? process.env.BERTH_ENDPOINT;
     if (!endpoint) return { diagnostics: [error('no Berth endpoint', 'set endpoint in the provider block, or BERTH_ENDPOINT', 'endpoint')] };
-    const keyId = str(config.access_key_id) ?? process.env.BERTH_ACCESS_KEY_ID;
-    const secret = str(config.secret_access_key) ?? process.env.BERTH_SECRET_ACCESS_KEY;
-    const headers: Record<string, string> = keyId && secret ? { Authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` } : {};
+    const accessKeyId = str(config.access_key_id) ?? str(process.env.BERTH_ACCESS_KEY_ID);
+    const secretAccessKey = str(config.secret_access_key) ?? str(process.env.BERTH_SECRET_ACCESS_KEY);
+    // Half a key is a mistake worth stopping for; no key at all is allowed (anonymous access
+    // to what the registry policy grants anyone).
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      const missing = accessKeyId === undefined ? 'access_key_id' : 'secret_access_key';
+      return {
+        diagnostics: [
+          error(
+            `incomplete Berth credentials: ${missing} is not set`,
+            'set both access_key_id and secret_access_key in the provider block, or BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY',
+            missing,
+          ),
+        ],
+      };
+    }
     const ca = str(config.ca_certificate) ?? process.env.BERTH_CA_CERTIFICATE;
     const insecure = config.insecure === true || process.env.BERTH_INSECURE === 'true';
-    this.client = new BerthClient({ endpoint, headers, ...(ca !== undefined || insecure ? { fetch: tlsFetch(ca, insecure) } : {}) });
+    this.client = new BerthClient({
+      endpoint,
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+      ...(ca !== undefined || insecure ? { fetch: tlsFetch(ca, insecure) } : {}),
+    });
     return {};
   }
 
@@ -163,8 +212,7 @@ export class BerthProvider implements P.ProviderHandlers {
       const kind = documentKind(f);
       if (kind && typeof value === 'string') {
         try {
-          if (kind === 'iam-policy') canonicalPolicyText(value, f.name);
-          else canonicalLifecycleText(value, f.name);
+          canonicalDocumentText(kind, value, f.name);
         } catch (err) {
           diagnostics.push(error(`invalid ${f.name}`, (err as Error).message, f.name));
         }
@@ -210,9 +258,8 @@ export class BerthProvider implements P.ProviderHandlers {
     const state = decodeValue(req.current_state, p.type);
     if (!state) return { new_state: encodeValue(null, p.type) };
     try {
-      const identity = toModelValue(p.fields, state, { roles: ['identity'], unknown: 'omit' });
-      const found = (await this.api().resource(p.model).read(identity as never)) as Record<string, unknown>;
-      return { new_state: encodeValue(keepNullEmpties(p, keepDocuments(p, fromModelValue(p, found), state), state), p.type) };
+      const found = (await this.api().resource(p.model).read(addressOf(p, state) as never)) as Record<string, unknown>;
+      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fromModelValue(p, found), state), state), state), p.type) };
     } catch (err) {
       // Deleted outside Terraform: a null state makes Terraform plan to create it again.
       if (err instanceof BerthApiError && err.status === 404) return { new_state: encodeValue(null, p.type) };
@@ -247,8 +294,10 @@ export class BerthProvider implements P.ProviderHandlers {
     const changed = !prior || inputs.some((f) => !sameValue(prior[f.name], planned[f.name]));
     for (const f of p.fields) {
       if (f.role !== 'output' && f.role !== 'id') continue;
+      // The id, the assigned id and values returned once stay what they are on an update.
+      const kept = f.role === 'id' || f === p.assigned || isRetained(p, f);
       if (!prior) planned[f.name] = Unknown;
-      else if (!changed || f.role === 'id') planned[f.name] = prior[f.name] ?? null;
+      else if (!changed || kept) planned[f.name] = prior[f.name] ?? null;
       else planned[f.name] = Unknown;
     }
     const requiresReplace: P.AttributePath[] = prior
@@ -265,15 +314,14 @@ export class BerthProvider implements P.ProviderHandlers {
     try {
       if (!planned) {
         if (prior) {
-          const identity = toModelValue(p.fields, prior, { roles: ['identity'] });
-          await api.delete(identity as never).catch((err: unknown) => {
+          await api.delete(addressOf(p, prior) as never).catch((err: unknown) => {
             if (!(err instanceof BerthApiError && err.status === 404)) throw err;
           });
         }
         return { new_state: encodeValue(null, p.type) };
       }
       const values = toModelValue(p.fields, planned, { roles: ['identity', 'input'], unknown: 'omit' });
-      const identity = Object.fromEntries(p.model.identity.map((k) => [k, values[k]]));
+      const identity = prior ? addressOf(p, prior) : Object.fromEntries(p.model.identity.map((k) => [k, values[k]]));
       const body = Object.fromEntries(Object.entries(values).filter(([k]) => !p.model.identity.includes(k)));
       let result: Record<string, unknown>;
       if (isSingleton(p.model) && !prior) {
@@ -294,7 +342,7 @@ export class BerthProvider implements P.ProviderHandlers {
       if (isSingleton(p.model)) result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
       else if (!prior) result = (await api.create(values as never)) as Record<string, unknown>;
       else result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
-      return { new_state: encodeValue(keepNullEmpties(p, keepDocuments(p, fromModelValue(p, result), planned), planned), p.type) };
+      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fromModelValue(p, result), planned), planned), prior), p.type) };
     } catch (err) {
       return { diagnostics: [apiDiagnostic(err, p)] };
     }

@@ -9,6 +9,9 @@
 //   forceNew (x-berth meta)       not a schema flag: kept on the field for plan-time RequiresReplace
 //   id                            computed string: the import id (see importIdOf), unless the
 //                                 model has an id field of its own
+//   assignedId (model)            the output the server assigns on create (an access key's id):
+//                                 computed like every output; it is the import id, and reads,
+//                                 updates and deletes address the resource by it
 //
 // Attribute names are the model's field names in snake_case (names.ts); types and nesting are
 // described in fields.ts.
@@ -17,6 +20,7 @@ import type { ResourceModel } from '@berth/registry-server/models';
 import { cty, type CtyObjectType } from '../values/cty-type.ts';
 import { isObjectValue, isUnknown, type CtyObjectValue, type CtyValue } from '../values/value.ts';
 import { SchemaProjectionError, checkReservedNames, fieldsOf, objectTypeOf, tfAttribute, type Field, type Role, type Shape } from './fields.ts';
+import { toTerraformName } from './names.ts';
 import type { TfBlock, TfSchema } from './tfplugin-schema.ts';
 
 export type { Field, Role, Shape } from './fields.ts';
@@ -48,6 +52,8 @@ export interface ResourceProjection extends Projection {
   readonly model: ResourceModel;
   /** Model fields whose values make the import id, in order. */
   readonly idFields: readonly string[];
+  /** The output the server assigns on create and that addresses the resource from then on. */
+  readonly assigned?: Field;
 }
 
 export interface ProjectionOptions {
@@ -59,6 +65,7 @@ export interface ProjectionOptions {
 
 /** The fields whose values, joined, make a model's import id: its identity, or else the fields named in its importId template. */
 export function idFieldsOf(model: ResourceModel): readonly string[] {
+  if (model.assignedId !== undefined) return [model.assignedId];
   if (model.identity.length > 0) return model.identity;
   const named = [...model.importId.matchAll(/<([A-Za-z][A-Za-z0-9]*)>/g)].map((m) => m[1] as string);
   if (named.length === 0) throw new SchemaProjectionError(model.name, `importId ${JSON.stringify(model.importId)} names no field`);
@@ -99,8 +106,38 @@ function idField(model: ResourceModel): Field {
     sensitive: false,
     forceNew: false,
     serverDefault: false,
-    description: `The import id: ${idFieldsOf(model).map((f) => `<${f}>`).join(importIdSeparator)}.`,
+    description:
+      model.assignedId !== undefined
+        ? `The ${toTerraformName(model.assignedId)} the registry assigned on create; the import id.`
+        : `The import id: ${idFieldsOf(model).map((f) => `<${f}>`).join(importIdSeparator)}.`,
   };
+}
+
+/** Checks that a model's assigned id is an output (not an input) that fills its item path. */
+function assignedField(model: ResourceModel, fields: readonly Field[]): Field | undefined {
+  const key = model.assignedId;
+  if (key === undefined) return undefined;
+  if (Object.hasOwn(model.inputs.properties, key)) throw new SchemaProjectionError(model.name, `assigned id ${key} must not be an input`);
+  if (model.identity.length > 0) throw new SchemaProjectionError(model.name, `a model with an assigned id (${key}) has no input identity`);
+  if (!model.path.includes(`{${key}}`)) throw new SchemaProjectionError(model.name, `assigned id ${key} does not appear in the path ${model.path}`);
+  const f = fields.find((x) => x.modelName === key && x.role === 'output');
+  if (!f) throw new SchemaProjectionError(model.name, `assigned id ${key} is not an output`);
+  if (f.shape.kind !== 'string') throw new SchemaProjectionError(`${model.name}.${key}`, 'an assigned id must be a string');
+  return f;
+}
+
+/**
+ * The values that address a resource (its item path) from a Terraform value: the identity
+ * inputs, or the assigned id (its attribute, else `id`).
+ */
+export function addressOf(p: ResourceProjection, value: CtyObjectValue): Record<string, unknown> {
+  const out = toModelValue(p.fields, value, { roles: ['identity'], unknown: 'omit' });
+  if (p.assigned) {
+    const v = value[p.assigned.name];
+    const id = typeof v === 'string' && v !== '' ? v : value.id;
+    if (typeof id === 'string' && id !== '') out[p.assigned.modelName] = id;
+  }
+  return out;
 }
 
 function projection(typeName: string, description: string, fields: Field[], version: number): Projection {
@@ -147,10 +184,11 @@ export function resourceFromModel(model: ResourceModel, options: ProjectionOptio
   const inputs = fieldsOf(model.inputs, 'input', 'input', model.name, identity);
   const outputs = fieldsOf(model.outputs, 'computed', 'output', model.name);
   const fields = mergeFields(inputs, outputs, model.name);
+  const assigned = assignedField(model, fields);
   if (!fields.some((f) => f.name === 'id')) fields.push(idField(model));
   checkReservedNames(fields, model.name);
   const p = projection((options.prefix ?? typeNamePrefix) + model.name, model.description, fields, options.version ?? 0);
-  return { ...p, model, idFields: idFieldsOf(model) };
+  return { ...p, model, idFields: idFieldsOf(model), ...(assigned ? { assigned } : {}) };
 }
 
 /**
@@ -162,10 +200,11 @@ export function dataSourceFromModel(model: ResourceModel, options: ProjectionOpt
   const inputs = fieldsOf(model.inputs, 'computed', 'input', model.name, identity);
   const outputs = fieldsOf(model.outputs, 'computed', 'output', model.name);
   const fields = mergeFields(inputs, outputs, model.name);
+  const assigned = assignedField(model, fields);
   if (!fields.some((f) => f.name === 'id')) fields.push(idField(model));
   checkReservedNames(fields, model.name);
   const p = projection((options.prefix ?? typeNamePrefix) + model.name, model.description, fields, options.version ?? 0);
-  return { ...p, model, idFields: idFieldsOf(model) };
+  return { ...p, model, idFields: idFieldsOf(model), ...(assigned ? { assigned } : {}) };
 }
 
 /** A schema from any TypeBox object (e.g. the provider's configuration): inputs only. */
