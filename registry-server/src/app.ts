@@ -47,18 +47,43 @@ export const serverVersion = '0.1.0';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Builds the registry on the embedded default backends (filesystem blobs, SQLite metadata). */
 export interface ServerOptions {
   readonly logger?: boolean;
   /** The administrator's key on first start (from the environment); generated when absent. */
   readonly admin?: AdminCredentials | undefined;
 }
 
+/**
+ * Builds the registry on the backends the configuration names: by default the filesystem and
+ * SQLite under the data directory; S3 and PostgreSQL for stateless replicas. The scale-out
+ * backends are loaded only when chosen (the AWS SDK alone costs megabytes).
+ */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
-  const meta = new SqliteMetadataStore({ path: join(config.dataDir, 'metadata.db'), synchronous: config.sqliteSynchronous });
+  let meta: MetadataStore;
+  if (config.metadata === 'postgres') {
+    const { PostgresMetadataStore } = await import('./meta/postgres/postgres-store.ts');
+    meta = new PostgresMetadataStore({ connectionString: config.postgresUrl ?? '', poolSize: config.postgresPoolSize });
+  } else {
+    meta = new SqliteMetadataStore({ path: join(config.dataDir, 'metadata.db'), synchronous: config.sqliteSynchronous });
+  }
   await meta.migrate();
-  const store = new FsBlobStore(config.dataDir);
-  await store.init();
+  let store: BlobStore;
+  if (config.storage === 's3') {
+    const { S3BlobStore } = await import('./storage/s3-blob-store.ts');
+    store = new S3BlobStore({
+      bucket: config.s3Bucket ?? '',
+      prefix: config.s3Prefix,
+      forcePathStyle: config.s3ForcePathStyle,
+      partSizeBytes: config.s3PartSize,
+      ...(config.s3Region !== undefined ? { region: config.s3Region } : {}),
+      ...(config.s3Endpoint !== undefined ? { endpoint: config.s3Endpoint } : {}),
+      ...(config.s3SseKmsKeyId !== undefined ? { sseKmsKeyId: config.s3SseKmsKeyId } : {}),
+    });
+  } else {
+    const fs = new FsBlobStore(config.dataDir);
+    await fs.init();
+    store = fs;
+  }
   return assemble(config, meta, store, options);
 }
 
@@ -141,7 +166,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     store,
     uploads,
     pulls,
-    limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize },
+    limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize, redirectSeconds: config.storage === 's3' ? config.s3RedirectSeconds : 0 },
     guard,
   };
 
@@ -165,17 +190,26 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     },
   };
   const lifecycle = new LifecycleRunner(meta);
+  // Replicas share the schedule: whoever holds the lease runs it; if it dies the lease lapses.
+  const replicaId = randomUUID();
+  const scheduleLease = 'lifecycle-schedule';
   const scheduler = new LifecycleScheduler(
     lifecycle,
     config.lifecycleIntervalSeconds,
+    () => meta.tryLease(scheduleLease, replicaId, config.lifecycleIntervalSeconds * 1500),
     (err) => app.log.error({ err }, 'scheduled lifecycle run failed'),
     (r) => app.log.info(r, 'scheduled lifecycle run'),
   );
   await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens }), { prefix: apiPrefix });
 
-  // Monolithic uploads interrupted by a crash leave files no session owns.
-  const swept = await uploads.sweepOrphans(new Date());
-  if (swept > 0) app.log.info({ swept }, 'removed orphaned upload files');
+  // Monolithic uploads interrupted by a crash leave files no session owns. Housekeeping only:
+  // storage that is down right now must not keep the registry from starting (requests will say).
+  try {
+    const swept = await uploads.sweepOrphans(new Date());
+    if (swept > 0) app.log.info({ swept }, 'removed orphaned upload files');
+  } catch (err) {
+    app.log.warn({ err }, 'could not sweep orphaned uploads; will try at the next start');
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -196,9 +230,12 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
       ]);
       clearTimeout(timer);
       await scheduler.close();
+      await meta.releaseLease(scheduleLease, replicaId).catch(() => undefined);
       await hashing.close();
       await pulls.close();
       await meta.close();
+      // Stores holding connections (S3's HTTP agent) let them go.
+      (store as { destroy?: () => void }).destroy?.();
     })();
     return closing;
   };

@@ -28,6 +28,27 @@ export interface Config {
   trustProxy: boolean | string[];
   /** Lifetime of the bearer tokens the token endpoint issues. */
   tokenTtlSeconds: number;
+  /** Where blobs live: the data directory, or an S3-compatible bucket. */
+  storage: 'fs' | 's3';
+  s3Bucket: string | undefined;
+  /** Key prefix inside the bucket (several registries can share one). */
+  s3Prefix: string;
+  /** Region for signing; the SDK's default chain when unset. */
+  s3Region: string | undefined;
+  /** Endpoint URL of an S3-compatible service; AWS when unset. */
+  s3Endpoint: string | undefined;
+  s3ForcePathStyle: boolean;
+  /** Size of the parts of multipart uploads (and of buffered chunks). */
+  s3PartSize: number;
+  /** 0: blob pulls stream through Berth; above 0, they redirect to a presigned URL valid that long. */
+  s3RedirectSeconds: number;
+  /** When set, objects are written with SSE-KMS under this key (the service's KMS, not Berth's). */
+  s3SseKmsKeyId: string | undefined;
+  /** Where metadata lives: the embedded SQLite database, or PostgreSQL. */
+  metadata: 'sqlite' | 'postgres';
+  /** postgres://user[:password]@host:port/database (a password is never logged). */
+  postgresUrl: string | undefined;
+  postgresPoolSize: number;
   /** A new token signing key is made this often; older ones verify until their tokens expire. */
   signingKeyRotationHours: number;
 }
@@ -243,7 +264,155 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('signingKeyRotationHours', 1, 24 * 365),
     show: String,
   },
+  storage: {
+    key: 'storage',
+    env: 'BERTH_STORAGE',
+    flag: 'storage',
+    description: 'where blobs live: fs (the data directory) or s3 (a bucket)',
+    parse: oneOf('storage', ['fs', 's3'] as const),
+    show: String,
+  },
+  s3Bucket: {
+    key: 's3Bucket',
+    env: 'BERTH_S3_BUCKET',
+    flag: 's3-bucket',
+    description: 'bucket for blobs with storage s3',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(text)) throw new ConfigError(`s3Bucket: "${text}" is not a bucket name (3 to 63 of a-z, 0-9, . and -)`);
+      return text;
+    },
+    show: (v) => v ?? '(unset)',
+  },
+  s3Prefix: {
+    key: 's3Prefix',
+    env: 'BERTH_S3_PREFIX',
+    flag: 's3-prefix',
+    description: 'key prefix inside the bucket',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (text.length > 200 || !/^[A-Za-z0-9!_.*'()\/-]*$/.test(text) || text.startsWith('/')) throw new ConfigError(`s3Prefix: "${text}" must be up to 200 of letters, digits and !_.*'()/- (not starting with /)`);
+      return text === '' || text.endsWith('/') ? text : `${text}/`;
+    },
+    show: (v) => v || '(none)',
+  },
+  s3Region: {
+    key: 's3Region',
+    env: 'BERTH_S3_REGION',
+    flag: 's3-region',
+    description: "the bucket's region (default: the AWS SDK's usual sources)",
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^[a-z0-9-]{1,40}$/.test(text)) throw new ConfigError(`s3Region: "${text}" is not a region name`);
+      return text;
+    },
+    show: (v) => v ?? '(SDK default)',
+  },
+  s3Endpoint: {
+    key: 's3Endpoint',
+    env: 'BERTH_S3_ENDPOINT',
+    flag: 's3-endpoint',
+    description: 'endpoint URL of an S3-compatible service (default: AWS)',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(`s3Endpoint: "${text}" is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`s3Endpoint: "${text}" must be http or https`);
+      return text;
+    },
+    show: (v) => v ?? '(AWS)',
+  },
+  s3ForcePathStyle: {
+    key: 's3ForcePathStyle',
+    env: 'BERTH_S3_FORCE_PATH_STYLE',
+    flag: 's3-force-path-style',
+    description: 'address the bucket in the path (most S3-compatible services need it)',
+    parse: (raw) => {
+      const v = String(raw).trim().toLowerCase();
+      if (v === 'true' || v === '1') return true;
+      if (v === 'false' || v === '0') return false;
+      throw new ConfigError(`s3ForcePathStyle: "${String(raw)}" must be true or false`);
+    },
+    show: String,
+  },
+  s3PartSize: {
+    key: 's3PartSize',
+    env: 'BERTH_S3_PART_SIZE',
+    flag: 's3-part-size',
+    description: 'multipart part size (5MiB to 5GiB); chunked uploads are buffered in the bucket to this size',
+    parse: size('s3PartSize', 5 * 1024 ** 2, 5 * 1024 ** 3),
+    show: String,
+  },
+  s3RedirectSeconds: {
+    key: 's3RedirectSeconds',
+    env: 'BERTH_S3_REDIRECT_SECONDS',
+    flag: 's3-redirect-seconds',
+    description: '0: blob pulls stream through Berth; above 0: they redirect to a presigned URL valid that long',
+    parse: integer('s3RedirectSeconds', 0, 7 * 24 * 3600),
+    show: String,
+  },
+  s3SseKmsKeyId: {
+    key: 's3SseKmsKeyId',
+    env: 'BERTH_S3_SSE_KMS_KEY_ID',
+    flag: 's3-sse-kms-key-id',
+    description: "write objects with SSE-KMS under this key of the storage service's KMS",
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (text === '' || text.length > 2048) throw new ConfigError('s3SseKmsKeyId: must be a key id, alias or ARN');
+      return text;
+    },
+    show: (v) => v ?? '(none)',
+  },
+  metadata: {
+    key: 'metadata',
+    env: 'BERTH_METADATA',
+    flag: 'metadata',
+    description: 'where metadata lives: sqlite (the data directory) or postgres',
+    parse: oneOf('metadata', ['sqlite', 'postgres'] as const),
+    show: String,
+  },
+  postgresUrl: {
+    key: 'postgresUrl',
+    env: 'BERTH_POSTGRES_URL',
+    flag: 'postgres-url',
+    description: 'postgres://user[:password]@host:port/database with metadata postgres (PG* variables fill what it leaves out)',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError('postgresUrl: not a URL (postgres://user@host:5432/database)');
+      }
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError('postgresUrl: must start with postgres://');
+      return text;
+    },
+    show: (v) => (v === undefined ? '(unset)' : redactUrl(v)),
+  },
+  postgresPoolSize: {
+    key: 'postgresPoolSize',
+    env: 'BERTH_POSTGRES_POOL_SIZE',
+    flag: 'postgres-pool-size',
+    description: 'connections each replica keeps to PostgreSQL',
+    parse: integer('postgresPoolSize', 1, 1000),
+    show: String,
+  },
 };
+
+/** A URL with its password replaced, for logs. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return '(unparseable)';
+  }
+}
 
 export const defaults: Config = {
   listen: { host: '127.0.0.1', port: 5000 },
@@ -261,6 +430,18 @@ export const defaults: Config = {
   lifecycleIntervalSeconds: 3600,
   trustProxy: false,
   tokenTtlSeconds: 300,
+  storage: 'fs',
+  s3Bucket: undefined,
+  s3Prefix: '',
+  s3Region: undefined,
+  s3Endpoint: undefined,
+  s3ForcePathStyle: false,
+  s3PartSize: 8 * 1024 ** 2,
+  s3RedirectSeconds: 0,
+  s3SseKmsKeyId: undefined,
+  metadata: 'sqlite',
+  postgresUrl: undefined,
+  postgresPoolSize: 10,
   signingKeyRotationHours: 24,
 };
 
@@ -317,7 +498,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Loa
     const raw = values[s.flag];
     if (raw !== undefined) assign(s.key, raw, 'flag', `--${s.flag}`);
   }
+  checkCombination(config);
   return { config, sources, file };
+}
+
+/** Settings that only make sense together. */
+export function checkCombination(config: Config): void {
+  if (config.storage === 's3' && config.s3Bucket === undefined) throw new ConfigError('storage is s3 but s3Bucket is not set (BERTH_S3_BUCKET)');
+  if (config.metadata === 'postgres' && config.postgresUrl === undefined) throw new ConfigError('metadata is postgres but postgresUrl is not set (BERTH_POSTGRES_URL)');
 }
 
 /** One line per setting with its value and where it came from (nothing here is secret). */

@@ -96,6 +96,8 @@ interface Environment {
   readonly reference: ReferenceBinary;
   readonly load: (options: LoadOptions) => Promise<LoadResult>;
   readonly loadTool: string;
+  /** Environment for Berth's process: empty for the default backends, S3 + PostgreSQL settings otherwise. */
+  readonly berthEnv: NodeJS.ProcessEnv;
 }
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -128,7 +130,7 @@ async function measured(t: Target, fn: () => Promise<unknown>): Promise<{ wall: 
 }
 
 async function startTarget(label: Label, env: Environment): Promise<Target> {
-  const registry = label === 'Berth' ? await startBerth(env.workDir) : await startReference(env.reference, env.workDir);
+  const registry = label === 'Berth' ? await startBerth(env.workDir, env.berthEnv) : await startReference(env.reference, env.workDir);
   live.add(registry);
   // Berth is measured signed in (Basic with an access key, as skopeo --creds and CI jobs do), so
   // every request it serves pays for authentication and a policy decision; the reference has none.
@@ -434,8 +436,39 @@ async function loadGenerator(): Promise<{ tool: string; load: (options: LoadOpti
   return { tool: `${version || path} (1 thread, keep-alive connections)`, load: (options) => runWrk(path, options) };
 }
 
+/**
+ * Berth's scale-out backends for the bench: s3rver (the S3 protocol on this machine's disk) and
+ * a fresh PostgreSQL database, both removed at the end.
+ */
+async function scaleOutBackend(): Promise<{ env: NodeJS.ProcessEnv; description: string }> {
+  const { startS3, s3Credentials } = await import('../support/s3.ts');
+  const { createTestDatabase, postgresAvailable } = await import('../support/postgres.ts');
+  const unavailable = await postgresAvailable;
+  if (unavailable) throw new Error(unavailable);
+  const s3 = await startS3();
+  onCleanup(() => s3.close());
+  const db = await createTestDatabase('bench');
+  onCleanup(() => db.drop());
+  return {
+    env: {
+      BERTH_STORAGE: 's3',
+      BERTH_S3_BUCKET: s3.bucket,
+      BERTH_S3_ENDPOINT: s3.endpoint,
+      BERTH_S3_REGION: 'us-east-1',
+      BERTH_S3_FORCE_PATH_STYLE: 'true',
+      BERTH_METADATA: 'postgres',
+      BERTH_POSTGRES_URL: db.url,
+      AWS_ACCESS_KEY_ID: s3Credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
+    },
+    description: `s3rver at ${s3.endpoint} (bucket ${s3.bucket}), PostgreSQL database ${new URL(db.url).pathname.slice(1)}`,
+  };
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, allowPositionals: false });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, backend: { type: 'string', default: 'default' } }, allowPositionals: false });
+  if (values.backend !== 'default' && values.backend !== 's3-postgres') throw new Error('--backend is default or s3-postgres');
+  const scaleOut = values.backend === 's3-postgres' ? await scaleOutBackend() : undefined;
   const plan = values.quick ? quickPlan : fullPlan;
   const started = Date.now();
   const machineBefore = await readMachineCpu();
@@ -446,11 +479,12 @@ async function main(): Promise<void> {
   const reference = await ensureReferenceRegistry();
   const { tool, load } = await loadGenerator();
   const workDir = await makeTempDir('berth-bench-');
-  const env: Environment = { plan, workDir, reference, load, loadTool: tool };
+  const env: Environment = { plan, workDir, reference, load, loadTool: tool, berthEnv: scaleOut?.env ?? {} };
 
   const cpu = cpus();
   const header = [
-    `Berth vs the CNCF reference registry${values.quick ? ' (--quick: reduced sizes, not the real targets)' : ''}`,
+    `Berth${scaleOut ? ' on S3 + PostgreSQL' : ''} vs the CNCF reference registry${values.quick ? ' (--quick: reduced sizes, not the real targets)' : ''}`,
+    ...(scaleOut ? [`  backends   ${scaleOut.description}`] : []),
     `  node       ${process.version} (${process.execPath})`,
     `  cpu        ${cpu[0]?.model.trim() ?? 'unknown'} x ${cpu.length}, ${fmt(totalmem() / GiB)} GiB RAM, Linux ${release()}`,
     `  reference  ${reference.version}`,

@@ -82,7 +82,7 @@ export async function checkBerthBuild(): Promise<string | undefined> {
  * Berth's built server, started as `make run` starts it: the executable itself, so its
  * shebang's Node flags apply (npm puts the pinned Node first on PATH). Fresh data directory.
  */
-export async function startBerth(parentDir: string): Promise<RunningRegistry> {
+export async function startBerth(parentDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningRegistry> {
   const dataDir = await makeTempDir('berth-', parentDir);
   const url = `http://127.0.0.1:${await freePort()}`;
   return startServer({
@@ -92,6 +92,6 @@ export async function startBerth(parentDir: string): Promise<RunningRegistry> {
     url,
     readyPath: '/readyz',
     dataDir,
-    env: { ...process.env, ...adminEnv },
+    env: { ...process.env, ...adminEnv, ...extraEnv },
   });
 }

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from '../../registry-server/src/app.ts';
-import { defaults, type Config } from '../../registry-server/src/config.ts';
+import { defaults, settingNames, type Config } from '../../registry-server/src/config.ts';
 import { adminEnv, testAdmin } from './auth.ts';
+import type { RunningS3 } from './s3.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,9 +25,64 @@ export async function tempDir(prefix = 'berth-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
+/**
+ * Fresh scale-out backends (an S3 bucket on a local S3 server, a PostgreSQL database) for a
+ * registry's configuration, or why they cannot be had.
+ */
+export type ScaleOut =
+  | { readonly ok: true; fresh(label: string): Promise<{ readonly config: Partial<Config>; drop(): Promise<void> }> }
+  | { readonly ok: false; readonly reason: string };
+
+let s3: Promise<RunningS3> | undefined;
+
+export async function scaleOutBackends(): Promise<ScaleOut> {
+  // Loaded on demand: most test files never need PostgreSQL, the S3 server or the AWS SDK.
+  const { createTestDatabase, postgresAvailable } = await import('./postgres.ts');
+  const { s3Credentials, startS3 } = await import('./s3.ts');
+  const reason = await postgresAvailable;
+  if (reason !== undefined) return { ok: false, reason };
+  s3 ??= startS3().then((server) => {
+    server.unref();
+    return server;
+  });
+  const server = await s3;
+  // The registry's S3 client finds credentials through the SDK's usual chain, as in production.
+  process.env.AWS_ACCESS_KEY_ID = s3Credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3Credentials.secretAccessKey;
+  return {
+    ok: true,
+    async fresh(label) {
+      const db = await createTestDatabase(label);
+      const bucket = await server.newBucket();
+      return {
+        config: { storage: 's3', s3Bucket: bucket, s3Endpoint: server.endpoint, s3Region: 'us-east-1', s3ForcePathStyle: true, s3PartSize: 5 * 1024 * 1024, metadata: 'postgres', postgresUrl: db.url, postgresPoolSize: 4 },
+        drop: () => db.drop(),
+      };
+    },
+  };
+}
+
+/** BERTH_TEST_BACKEND=s3-postgres runs every registry a test starts on S3 + PostgreSQL. */
+const suiteBackend = process.env.BERTH_TEST_BACKEND;
+/** A restarted registry (same data directory) finds the same bucket and database again. */
+const scaleOutByDataDir = new Map<string, { config: Partial<Config>; drop(): Promise<void> }>();
+
+async function backendFor(dataDir: string, overrides: Partial<Config>): Promise<Partial<Config>> {
+  if (suiteBackend === undefined || suiteBackend === 'default' || overrides.storage !== undefined || overrides.metadata !== undefined) return {};
+  if (suiteBackend !== 's3-postgres') throw new Error(`BERTH_TEST_BACKEND must be s3-postgres or default, not ${suiteBackend}`);
+  const known = scaleOutByDataDir.get(dataDir);
+  if (known) return known.config;
+  const backends = await scaleOutBackends();
+  if (!backends.ok) throw new Error(`BERTH_TEST_BACKEND=s3-postgres but ${backends.reason}`);
+  const fresh = await backends.fresh('suite');
+  scaleOutByDataDir.set(dataDir, fresh);
+  return fresh.config;
+}
+
 export async function startRegistry(overrides: Partial<Config> = {}): Promise<RunningRegistry> {
   const dataDir = overrides.dataDir ?? (await tempDir());
-  const config: Config = { ...defaults, logLevel: 'silent', ...overrides, dataDir, listen: { host: '127.0.0.1', port: 0 } };
+  const backend = await backendFor(dataDir, overrides);
+  const config: Config = { ...defaults, logLevel: 'silent', ...backend, ...overrides, dataDir, listen: { host: '127.0.0.1', port: 0 } };
   const server = await createServer(config, { logger: config.logLevel !== 'silent', admin: testAdmin });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address();
@@ -39,7 +95,12 @@ export async function startRegistry(overrides: Partial<Config> = {}): Promise<Ru
     server,
     async close(options = {}) {
       await server.close();
-      if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+      if (!options.keepData) {
+        await rm(dataDir, { recursive: true, force: true });
+        const scaleOut = scaleOutByDataDir.get(dataDir);
+        scaleOutByDataDir.delete(dataDir);
+        await scaleOut?.drop();
+      }
     },
   };
 }
@@ -62,8 +123,15 @@ export async function spawnRegistry(options: { dataDir?: string; port?: number; 
   const dataDir = options.dataDir ?? (await tempDir());
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
+  // The suite's backend travels as the environment variables an operator would set.
+  const backendEnv: NodeJS.ProcessEnv = {};
+  const backend = await backendFor(dataDir, {});
+  for (const { key, env } of settingNames()) {
+    const value = backend[key as keyof Config];
+    if (value !== undefined) backendEnv[env] = String(value);
+  }
   const child = spawn(process.execPath, [join(repoRoot, 'registry-server', 'dist', 'main.js'), '--listen', host, '--data-dir', dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, ...adminEnv, ...options.env },
+    env: { ...process.env, ...adminEnv, ...backendEnv, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

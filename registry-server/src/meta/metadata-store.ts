@@ -219,4 +219,14 @@ export interface MetadataStore {
   listExpirations(repositoryName: string, page: { after?: number; limit: number }): Promise<ExpirationRecord[]>;
   /** Records pull times (batched by the caller); unknown manifests are ignored. */
   recordPulls(pulls: readonly { repositoryId: number; digest: string; at: Date }[]): Promise<void>;
+
+  /**
+   * Takes or renews the lease `name` for `holder` (scheduled work that must run on one replica
+   * at a time). True when `holder` now holds it for `ttlMs` from now: the lease was free, had
+   * expired, or was already `holder`'s (then it is extended); false while another holder's
+   * lease is unexpired.
+   */
+  tryLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up early; does nothing unless `holder` holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

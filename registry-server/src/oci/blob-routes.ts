@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseDigest } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import { assertName } from '../names.ts';
-import { hasPositionalReads, type ByteRange } from '../storage/blob-store.ts';
+import { canPresign, hasPositionalReads, type ByteRange } from '../storage/blob-store.ts';
 import { sendBlobRange } from './blob-sender.ts';
 import { requireRepository, type OciContext, type RouteMatch } from './context.ts';
 
@@ -40,6 +40,11 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
   const repo = await requireRepository(ctx, name);
   const blob = await ctx.meta.getRepositoryBlob(repo.id, digest);
   if (!blob) throw new RegistryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
+  // Pulls from object storage may go straight to it; clients follow 307 with their Range header.
+  if (req.method === 'GET' && ctx.limits.redirectSeconds > 0 && canPresign(ctx.store)) {
+    const location = await ctx.store.presignedGetUrl(digest, ctx.limits.redirectSeconds);
+    return reply.code(307).headers({ Location: location, 'Docker-Content-Digest': digest, 'Cache-Control': 'no-store', 'Content-Length': '0' }).send();
+  }
 
   const headers: Record<string, string> = {
     'Docker-Content-Digest': digest,

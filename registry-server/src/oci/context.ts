@@ -12,6 +12,8 @@ export interface OciLimits {
   readonly maxManifestBytes: number;
   /** Largest page of tags, repositories or referrers served at once; also the default page. */
   readonly maxPageSize: number;
+  /** Above 0, blob GETs redirect to a presigned URL valid this long (stores that can presign). */
+  readonly redirectSeconds: number;
 }
 
 /** What the distribution routes need; built once per server. */

@@ -119,13 +119,20 @@ export class LifecycleScheduler {
   private readonly timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
-  constructor(runner: LifecycleRunner, intervalSeconds: number, onError: (err: unknown) => void, onRun: (r: { repositories: number; expired: number }) => void) {
+  /** `claim` says whether this replica runs this tick (it holds the schedule's lease). */
+  constructor(
+    runner: LifecycleRunner,
+    intervalSeconds: number,
+    claim: () => Promise<boolean>,
+    onError: (err: unknown) => void,
+    onRun: (r: { repositories: number; expired: number }) => void,
+  ) {
     if (intervalSeconds <= 0) return;
     this.timer = setInterval(() => {
       if (this.running) return; // the previous run is still going
-      this.running = runner
-        .executeAll()
-        .then(onRun, onError)
+      this.running = claim()
+        .then((mine) => (mine ? runner.executeAll().then(onRun) : undefined))
+        .catch(onError)
         .finally(() => {
           this.running = undefined;
         });

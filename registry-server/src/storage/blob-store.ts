@@ -59,6 +59,18 @@ export function hasPositionalReads(store: BlobStore): store is BlobStore & Posit
   return typeof (store as Partial<PositionalBlobStore>).openBlob === 'function';
 }
 
+/**
+ * Optional capability: stores that can hand out a time-limited URL for a blob (S3), so that
+ * pulls can be redirected to the storage service instead of streaming through the registry.
+ */
+export interface PresigningBlobStore {
+  presignedGetUrl(digest: string, expiresSeconds: number): Promise<string>;
+}
+
+export function canPresign(store: BlobStore): store is BlobStore & PresigningBlobStore {
+  return typeof (store as Partial<PresigningBlobStore>).presignedGetUrl === 'function';
+}
+
 export class BlobNotFoundError extends Error {
   readonly key: string;
   constructor(key: string) {

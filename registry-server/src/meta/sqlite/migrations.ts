@@ -118,4 +118,15 @@ CREATE TABLE lifecycle_expirations (
 CREATE INDEX lifecycle_expirations_by_repository ON lifecycle_expirations (repository_name, id);
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- Named leases for work that must run once across replicas; expires_at in epoch ms.
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

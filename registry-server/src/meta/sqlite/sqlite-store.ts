@@ -144,6 +144,21 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    // One statement: take a free lease, or overwrite one that is ours or has expired.
+    const r = this.q(
+      `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+    ).run(name, holder, now + ttlMs, now);
+    return r.changes > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.q('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
+  }
+
   async getDocument(kind: string, key: string): Promise<StoredDocument | undefined> {
     const r = this.q(`SELECT ${documentColumns} FROM documents WHERE kind = ? AND key = ?`).get(kind, key) as Row | undefined;
     return r && toDocument(r);
