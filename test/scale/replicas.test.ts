@@ -125,7 +125,7 @@ serial('scheduled lifecycle runs happen on one replica at a time (a lease in Pos
 
 serial('when S3 keeps failing, a push is a 500 with an error body (after retries), never a success', async (t) => {
   const { faultProxy } = await import('../support/s3.ts');
-  const shared = await backends.ok ? await (backends as Extract<typeof backends, { ok: true }>).fresh('s3-down') : undefined;
+  const shared = backends.ok ? await backends.fresh('s3-down') : undefined;
   if (!shared) return t.fail('no backends');
   const proxy = await faultProxy(String(shared.config.s3Endpoint), { failEvery: 1, status: 503, code: 'SlowDown' });
   const broken = await startRegistry({ ...shared.config, s3Endpoint: proxy.url });
@@ -139,4 +139,29 @@ serial('when S3 keeps failing, a push is a 500 with an error body (after retries
   t.is(((await start.json()) as { errors: { code: string }[] }).errors[0]?.code, 'INTERNAL_ERROR');
   t.true(proxy.failures >= 2, `S3 was retried (${proxy.failures} failures seen)`);
   t.is((await fetch(`${broken.url}/v2/down/app/blobs/${sha256(data)}`, { method: 'HEAD' })).status, 404);
+});
+
+serial('with s3RedirectSeconds, blob pulls answer 307 to a presigned URL that serves the bytes (ranges too)', async (t) => {
+  const shared = backends.ok ? await backends.fresh('redirect') : undefined;
+  if (!shared) return t.fail('no backends');
+  const redirecting = await startRegistry({ ...shared.config, s3RedirectSeconds: 120 });
+  t.teardown(() => redirecting.close());
+  const data = randomBytes(300_000);
+  const digest = await pushBlob(redirecting.url, 'redirect/app', data);
+  const res = await fetch(`${redirecting.url}/v2/redirect/app/blobs/${digest}`, { redirect: 'manual' });
+  t.is(res.status, 307);
+  const location = res.headers.get('location') ?? '';
+  t.regex(location, /X-Amz-Signature=/);
+  t.is(res.headers.get('docker-content-digest'), digest);
+  // The storage service answers the presigned URL itself; no registry credentials go there.
+  const direct = await globalThis.fetch(location);
+  t.is(direct.status, 200);
+  t.is(sha256(Buffer.from(await direct.arrayBuffer())), digest);
+  const ranged = await globalThis.fetch(location, { headers: { Range: 'bytes=10-19' } });
+  t.is(ranged.status, 206);
+  t.deepEqual(Buffer.from(await ranged.arrayBuffer()), data.subarray(10, 20));
+  // HEAD stays on the registry (size and digest without a redirect).
+  const head = await fetch(`${redirecting.url}/v2/redirect/app/blobs/${digest}`, { method: 'HEAD', redirect: 'manual' });
+  t.is(head.status, 200);
+  t.is(head.headers.get('content-length'), String(data.length));
 });
