@@ -386,7 +386,7 @@ interface Row {
   readonly reference: string;
   readonly ratio: string;
   readonly target: string;
-  readonly result: 'PASS' | 'MISS';
+  readonly result: 'PASS' | 'MISS' | '-';
 }
 
 function ratioRow(metric: string, unit: string, samples: Samples, minRatio: number, digits: number): Row {
