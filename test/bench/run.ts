@@ -525,7 +525,7 @@ async function main(): Promise<void> {
   ];
 
   // The targets are the embedded default's; on S3 + PostgreSQL the figures are for comparison.
-  const shown = scaleOut ? rows.map((r) => ({ ...r, target: '-', result: '-' })) : rows;
+  const shown: Row[] = scaleOut ? rows.map((r): Row => ({ ...r, target: '-', result: '-' })) : rows;
   const out: string[] = [];
   out.push('', header.join('\n'), '', table(shown), '');
   if (scaleOut) out.push('Targets apply to the default backends; here S3 is s3rver, a JavaScript S3 server sharing this machine (and the bench process) with everything else.', '');
