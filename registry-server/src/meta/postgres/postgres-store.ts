@@ -22,6 +22,9 @@ import {
   type UploadSession,
 } from '../metadata-store.ts';
 import { postgresMigrations } from './migrations.ts';
+import { documentColumns, imageSelect, prefixEnd, repositoryColumns, settingsParams, tagFilters, toDocument, toImage, toManifest, toRepository } from '../rows.ts';
+
+const imageSelectSql = imageSelect("string_agg(t.name, E'\\n')");
 
 type Row = Record<string, unknown>;
 
@@ -183,7 +186,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async listImages(repositoryId: number, filter: TagFilter, page: Page): Promise<ImageRecord[]> {
-    const { rows } = await this.query(`${imageSelect} WHERE m.repository_id = $1 AND m.digest > $2${tagFilters[filter]} ORDER BY m.digest LIMIT $3`, [
+    const { rows } = await this.query(`${imageSelectSql} WHERE m.repository_id = $1 AND m.digest > $2${tagFilters[filter]} ORDER BY m.digest LIMIT $3`, [
       repositoryId,
       page.after ?? '',
       page.limit,
@@ -192,7 +195,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRecord | undefined> {
-    const r = await this.one(`${imageSelect} WHERE m.repository_id = $1 AND m.digest = $2`, [repositoryId, digest]);
+    const r = await this.one(`${imageSelectSql} WHERE m.repository_id = $1 AND m.digest = $2`, [repositoryId, digest]);
     return r && toImage(r);
   }
 
@@ -342,7 +345,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const r = await this.one(
       `INSERT INTO repositories (name, created_at, updated_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags)
        VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING RETURNING ${repositoryColumns}`,
-      [name, now, now, ...settingsParams(settings)],
+      [name, now, now, ...settingsParams(settings, (v) => v)],
     );
     return r && toRepository(r);
   }
@@ -355,7 +358,7 @@ export class PostgresMetadataStore implements MetadataStore {
       const r = await this.one(
         `UPDATE repositories SET version = version + 1, updated_at = $1, image_tag_mutability = $2, tag_mutability_exclusions = $3, scan_on_push = $4,
          encryption_type = $5, kms_key = $6, tags = $7 WHERE name = $8 RETURNING ${repositoryColumns}`,
-        [Date.now(), ...settingsParams(settings), name],
+        [Date.now(), ...settingsParams(settings, (v) => v), name],
         c,
       );
       if (!r) throw new Error('repository vanished while locked');
@@ -656,76 +659,3 @@ function mapError(err: unknown): Error {
   return new PostgresStoreError(`PostgreSQL metadata store: ${message}`, typeof code === 'string' ? code : undefined, err);
 }
 
-const documentColumns = 'kind, key, body, version, created_at, updated_at';
-
-function toDocument(r: Row): StoredDocument {
-  return {
-    kind: r.kind as string,
-    key: r.key as string,
-    body: r.body as string,
-    version: Number(r.version),
-    createdAt: new Date(Number(r.created_at)),
-    updatedAt: new Date(Number(r.updated_at)),
-  };
-}
-
-const repositoryColumns = 'id, name, created_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags';
-
-const imageSelect = `SELECT m.digest, m.media_type, m.artifact_type, m.size, m.pushed_at, m.last_pulled_at, m.subject,
-  (SELECT string_agg(t.name, E'\\n') FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest) AS tag_names,
-  (SELECT coalesce(sum(b.size), 0) FROM manifest_references r JOIN blobs b ON b.digest = r.digest
-     WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob') AS blob_bytes,
-  EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.digest = m.digest AND r.kind = 'manifest') AS listed
-  FROM manifests m`;
-
-const tagFilters = {
-  ANY: '',
-  TAGGED: ' AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
-  UNTAGGED: ' AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
-} as const;
-
-function toImage(r: Row): ImageRecord {
-  const names = r.tag_names as string | null;
-  return {
-    digest: r.digest as string,
-    mediaType: r.media_type as string,
-    artifactType: (r.artifact_type as string | null) ?? undefined,
-    manifestSize: Number(r.size),
-    blobBytes: Number(r.blob_bytes),
-    tags: names ? names.split('\n').sort() : [],
-    pushedAt: new Date(Number(r.pushed_at)),
-    lastPulledAt: r.last_pulled_at === null ? undefined : new Date(Number(r.last_pulled_at)),
-    referenced: r.listed === true || r.subject !== null,
-    subject: (r.subject as string | null) ?? undefined,
-  };
-}
-
-function toRepository(r: Row): Repository {
-  return {
-    id: Number(r.id),
-    name: r.name as string,
-    createdAt: new Date(Number(r.created_at)),
-    version: Number(r.version),
-    settings: {
-      imageTagMutability: r.image_tag_mutability as TagMutability,
-      tagMutabilityExclusions: JSON.parse(r.tag_mutability_exclusions as string) as string[],
-      scanOnPush: r.scan_on_push === true,
-      encryptionType: r.encryption_type as 'AES256' | 'KMS',
-      kmsKey: (r.kms_key as string | null) ?? undefined,
-      tags: JSON.parse(r.tags as string) as Record<string, string>,
-    },
-  };
-}
-
-function settingsParams(s: RepositorySettings): (string | boolean | null)[] {
-  return [s.imageTagMutability, JSON.stringify(s.tagMutabilityExclusions), s.scanOnPush, s.encryptionType, s.kmsKey ?? null, JSON.stringify(s.tags)];
-}
-
-/** The least string greater than every string that starts with `prefix`. */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
-function toManifest(r: Row): ManifestRecord {
-  return { digest: r.digest as string, mediaType: r.media_type as string, content: r.content as Uint8Array };
-}

@@ -24,6 +24,9 @@ import {
   type UploadSession,
 } from '../metadata-store.ts';
 import { sqliteMigrations } from './migrations.ts';
+import { documentColumns, imageSelect, prefixEnd, repositoryColumns, settingsParams, tagFilters, toDocument, toImage, toManifest, toRepository } from '../rows.ts';
+
+const imageSelectSql = imageSelect("group_concat(t.name, char(10))");
 
 type Row = Record<string, unknown>;
 
@@ -92,7 +95,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listImages(repositoryId: number, filter: TagFilter, page: Page): Promise<ImageRecord[]> {
-    const rows = this.q(`${imageSelect} WHERE m.repository_id = ? AND m.digest > ?${tagFilters[filter]} ORDER BY m.digest LIMIT ?`).all(
+    const rows = this.q(`${imageSelectSql} WHERE m.repository_id = ? AND m.digest > ?${tagFilters[filter]} ORDER BY m.digest LIMIT ?`).all(
       repositoryId,
       page.after ?? '',
       page.limit,
@@ -101,7 +104,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRecord | undefined> {
-    const r = this.q(`${imageSelect} WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest) as Row | undefined;
+    const r = this.q(`${imageSelectSql} WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest) as Row | undefined;
     return r && toImage(r);
   }
 
@@ -229,7 +232,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const r = this.q(
       `INSERT INTO repositories (name, created_at, updated_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags)
        VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING ${repositoryColumns}`,
-    ).get(name, now, now, ...settingsParams(settings)) as Row | undefined;
+    ).get(name, now, now, ...settingsParams(settings, (v) => (v ? 1 : 0))) as Row | undefined;
     return r && toRepository(r);
   }
 
@@ -241,7 +244,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const r = this.q(
         `UPDATE repositories SET version = version + 1, updated_at = ?, image_tag_mutability = ?, tag_mutability_exclusions = ?, scan_on_push = ?,
          encryption_type = ?, kms_key = ?, tags = ? WHERE name = ? RETURNING ${repositoryColumns}`,
-      ).get(Date.now(), ...settingsParams(settings), name) as Row;
+      ).get(Date.now(), ...settingsParams(settings, (v) => (v ? 1 : 0)), name) as Row;
       return { status: 'ok', value: toRepository(r) };
     });
   }
@@ -455,77 +458,3 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-const documentColumns = 'kind, key, body, version, created_at, updated_at';
-
-function toDocument(r: Row): StoredDocument {
-  return {
-    kind: r.kind as string,
-    key: r.key as string,
-    body: r.body as string,
-    version: Number(r.version),
-    createdAt: new Date(Number(r.created_at)),
-    updatedAt: new Date(Number(r.updated_at)),
-  };
-}
-
-const repositoryColumns =
-  'id, name, created_at, version, image_tag_mutability, tag_mutability_exclusions, scan_on_push, encryption_type, kms_key, tags';
-
-const imageSelect = `SELECT m.digest, m.media_type, m.artifact_type, m.size, m.pushed_at, m.last_pulled_at, m.subject,
-  (SELECT group_concat(t.name, char(10)) FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest) AS tag_names,
-  (SELECT coalesce(sum(b.size), 0) FROM manifest_references r JOIN blobs b ON b.digest = r.digest
-     WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob') AS blob_bytes,
-  EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.digest = m.digest AND r.kind = 'manifest') AS listed
-  FROM manifests m`;
-
-const tagFilters = {
-  ANY: '',
-  TAGGED: ' AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
-  UNTAGGED: ' AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)',
-} as const;
-
-function toImage(r: Row): ImageRecord {
-  const names = r.tag_names as string | null;
-  return {
-    digest: r.digest as string,
-    mediaType: r.media_type as string,
-    artifactType: (r.artifact_type as string | null) ?? undefined,
-    manifestSize: Number(r.size),
-    blobBytes: Number(r.blob_bytes),
-    tags: names ? names.split('\n').sort() : [],
-    pushedAt: new Date(Number(r.pushed_at)),
-    lastPulledAt: r.last_pulled_at === null ? undefined : new Date(Number(r.last_pulled_at)),
-    referenced: Number(r.listed) === 1 || r.subject !== null,
-    subject: (r.subject as string | null) ?? undefined,
-  };
-}
-
-function toRepository(r: Row): Repository {
-  return {
-    id: Number(r.id),
-    name: r.name as string,
-    createdAt: new Date(Number(r.created_at)),
-    version: Number(r.version),
-    settings: {
-      imageTagMutability: r.image_tag_mutability as TagMutability,
-      tagMutabilityExclusions: JSON.parse(r.tag_mutability_exclusions as string) as string[],
-      scanOnPush: Number(r.scan_on_push) === 1,
-      encryptionType: r.encryption_type as 'AES256' | 'KMS',
-      kmsKey: (r.kms_key as string | null) ?? undefined,
-      tags: JSON.parse(r.tags as string) as Record<string, string>,
-    },
-  };
-}
-
-function settingsParams(s: RepositorySettings): (string | number | null)[] {
-  return [s.imageTagMutability, JSON.stringify(s.tagMutabilityExclusions), s.scanOnPush ? 1 : 0, s.encryptionType, s.kmsKey ?? null, JSON.stringify(s.tags)];
-}
-
-/** The least string greater than every string that starts with `prefix`. */
-export function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
-function toManifest(r: Row): ManifestRecord {
-  return { digest: r.digest as string, mediaType: r.media_type as string, content: r.content as Uint8Array };
-}
