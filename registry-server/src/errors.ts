@@ -55,6 +55,15 @@ export const apiErrors = {
   UnsupportedMediaType: { status: 415, message: 'the request body must be JSON' },
   InternalError: { status: 500, message: 'internal error' },
   ServiceUnavailable: { status: 503, message: 'service unavailable' },
+
+  // --- KMS (keys, aliases, envelope encryption): added with src/kms ---
+  KMSKeyNotFound: { status: 404, message: 'the KMS key does not exist' },
+  KMSDisabled: { status: 409, message: 'the KMS key is disabled' },
+  KMSInvalidState: { status: 409, message: 'the KMS key is not in a state that allows this operation' },
+  KMSInvalidCiphertext: { status: 400, message: 'the ciphertext is not valid for this key and encryption context' },
+  AliasAlreadyExists: { status: 409, message: 'an alias with this name already exists' },
+  AliasNotFound: { status: 404, message: 'the alias does not exist' },
+  // --- end KMS ---
 } as const satisfies Record<string, ErrorSpec>;
 
 export type OciErrorCode = keyof typeof ociErrors;
