@@ -3,10 +3,10 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type BinaryLike, type
 // Access key secrets are stored only as scrypt hashes. The parameters travel with each hash so
 // the cost can be raised later without invalidating existing keys.
 
-// N·r sets the memory (128·N·r bytes: 4 MiB here), p multiplies the work without more memory:
-// the same cost as N=16384, p=1, at a quarter of the memory, which a registry meant to stay
+// N·r sets the memory (128·N·r bytes: 1 MiB here), p multiplies the work without more memory:
+// the same cost as N=16384, p=1, at a sixteenth of the memory, which a registry meant to stay
 // under 150 MiB keeps for good once allocated (malloc does not give it back).
-const cost = { N: 4096, r: 8, p: 4 };
+const cost = { N: 1024, r: 8, p: 16 };
 const saltBytes = 16;
 const keyBytes = 32;
 const maxSecretLength = 256;

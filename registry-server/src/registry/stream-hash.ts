@@ -36,7 +36,8 @@ export class InlineHash implements StreamHash {
 }
 
 const slotSize = 256 * 1024;
-const slotsPerWorker = 16;
+// 8 slots (2 MiB) keep a worker busy while the next chunks arrive; more only costs memory.
+const slotsPerWorker = 8;
 
 /** One worker thread and the ring of slots it reads chunks from. */
 class HashThread {
