@@ -1,6 +1,6 @@
 import test from 'ava';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
-import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -386,52 +386,4 @@ test.serial('memory stays bounded while streaming 64 MiB through encryption and 
   t.is(got.digest('hex'), want.digest('hex'));
   t.log(`live ArrayBuffer growth while streaming 64 MiB: ${(peak / MiB).toFixed(2)} MiB`);
   t.true(peak < 8 * MiB, `grew by ${peak} bytes`);
-});
-
-test.serial('throughput of 64 MiB (logged)', async (t) => {
-  const total = 64 * MiB;
-  const plain = randomBytes(total);
-  const ioPiece = 256 * KiB; // a typical socket/file read size
-  const pieceStream = (b: Buffer) => Readable.from(pieces(b, () => ioPiece));
-  const discard = () => new Writable({ highWaterMark: ioPiece, write: (_b, _e, done) => done() });
-  const digesting = (h: Hash) => new Writable({ highWaterMark: ioPiece, write: (b: Buffer, _e, done) => (h.update(b), done()) });
-  const mbps = (ms: number): number => Math.round(total / MiB / (ms / 1000));
-  /** Best of three, in ms: the machine may be shared. */
-  const best = async (f: () => Promise<unknown> | unknown): Promise<number> => {
-    let ms = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      await f();
-      ms = Math.min(ms, performance.now() - t0);
-    }
-    return ms;
-  };
-
-  // Baselines: AES-256-GCM itself (one context, 1 MiB calls, no format), and the SHA-256 every
-  // push and pull already pays for the digest.
-  const gcmMs = await best(() => {
-    const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
-    for (let at = 0; at < total; at += MiB) c.update(plain.subarray(at, at + MiB));
-    c.final();
-  });
-  const shaMs = await best(() => pipeline(pieceStream(plain), digesting(createHash('sha256'))));
-  t.log(`baselines: AES-256-GCM ${mbps(gcmMs)} MB/s, SHA-256 stream ${mbps(shaMs)} MB/s`);
-
-  for (const chunkSize of [64 * KiB, 256 * KiB, MiB]) {
-    const format = { chunkSize };
-    const stored = await encrypt(plain, format, () => ioPiece);
-    const encMs = await best(() => pipeline(pieceStream(plain), encryptingStream(key, salt, context, format), discard()));
-    const decOnlyMs = await best(() => pipeline(pieceStream(stored), decryptingStream(key, salt, context, format, total), discard()));
-    const check = createHash('sha256');
-    const decShaMs = await best(() => pipeline(pieceStream(stored), decryptingStream(key, salt, context, format, total), digesting(createHash('sha256'))));
-    await pipeline(pieceStream(stored), decryptingStream(key, salt, context, format, total), digesting(check));
-    t.is(check.digest('hex'), createHash('sha256').update(plain).digest('hex'));
-    t.log(
-      `chunk ${chunkSize / KiB} KiB: encrypt ${mbps(encMs)} MB/s (${Math.round((100 * gcmMs) / encMs)}% of raw GCM), ` +
-        `decrypt ${mbps(decOnlyMs)} MB/s (${Math.round((100 * gcmMs) / decOnlyMs)}%), ` +
-        `decrypt+SHA-256 ${mbps(decShaMs)} MB/s (${Math.round((100 * shaMs) / decShaMs)}% of SHA-256 alone)`,
-    );
-    // Only a guard against pathological slowdowns; the figures above are what to read.
-    t.true(encMs < gcmMs * 5 + 100 && decOnlyMs < gcmMs * 5 + 100, `encrypt ${encMs} ms, decrypt ${decOnlyMs} ms, raw GCM ${gcmMs} ms`);
-  }
 });
