@@ -411,6 +411,7 @@ const syntheticModel = {
   inputs: syntheticInputs,
   outputs: syntheticOutputs,
   operations: ['create', 'read', 'update', 'delete'],
+  arnKind: 'registry',
   actions: { create: 'test:CreateWidget', read: 'test:GetWidget', update: 'test:UpdateWidget', delete: 'test:DeleteWidget' },
   errors: [],
 } as const satisfies ResourceModel<typeof syntheticInputs, typeof syntheticOutputs>;

@@ -2,7 +2,6 @@
 // updates (rotate, schedule and cancel deletion), the cryptographic operations and the audit trail.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RouteAuth } from '../auth/actions.ts';
 import { RegistryError } from '../errors.ts';
 import { KmsAliasHandler, KmsKeyHandler } from '../kms/handlers.ts';
 import type { KeyService, KmsCaller } from '../kms/key-service.ts';
@@ -32,8 +31,6 @@ export interface KmsRouteContext {
   readonly principalOf?: (req: FastifyRequest) => Promise<string | undefined>;
 }
 
-// Until RouteAuth['resource'] lists 'kmsKey' (resolved by kmsResourceOf in plugin.ts).
-const kmsKey = 'kmsKey' as RouteAuth['resource'];
 
 const errorBody = Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()), detail: Type.Optional(Type.Unknown()), requestId: Type.String() });
 const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 412: errorBody };
@@ -56,7 +53,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/keys/:keyId/rotate',
     {
-      config: { auth: { action: 'kms:RotateKeyOnDemand', resource: kmsKey } },
+      config: { auth: { action: 'kms:RotateKeyOnDemand', resource: 'kmsKey' } },
       schema: { tags: ['KmsKey'], summary: 'Rotate the key material now; older versions keep decrypting what they encrypted', params: KmsKeyParams, response: { 200: key, ...errors } },
     },
     async (req) => keyHandler.represent(await ctx.keys.rotateKeyOnDemand(keyIdOf(req), expectedVersion(req))),
@@ -65,7 +62,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/keys/:keyId/schedule-deletion',
     {
-      config: { auth: { action: 'kms:ScheduleKeyDeletion', resource: kmsKey } },
+      config: { auth: { action: 'kms:ScheduleKeyDeletion', resource: 'kmsKey' } },
       schema: {
         tags: ['KmsKey'],
         summary: 'Schedule the destruction of the key (7 to 30 days ahead); everything encrypted under it then becomes unreadable',
@@ -83,7 +80,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/keys/:keyId/cancel-deletion',
     {
-      config: { auth: { action: 'kms:CancelKeyDeletion', resource: kmsKey } },
+      config: { auth: { action: 'kms:CancelKeyDeletion', resource: 'kmsKey' } },
       schema: { tags: ['KmsKey'], summary: 'Cancel a scheduled deletion; the key comes back Disabled', params: KmsKeyParams, response: { 200: key, ...errors } },
     },
     async (req) => keyHandler.represent(await ctx.keys.cancelKeyDeletion(keyIdOf(req), expectedVersion(req))),
@@ -92,7 +89,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.get(
     '/kms/keys/:keyId/audit',
     {
-      config: { auth: { action: 'kms:ListAuditRecords', resource: kmsKey } },
+      config: { auth: { action: 'kms:ListAuditRecords', resource: 'kmsKey' } },
       schema: { tags: ['KmsKey'], summary: "The key's uses (encrypt, decrypt, data keys), newest first", params: KmsKeyParams, querystring: AuditQuery, response: { 200: AuditPage, ...errors } },
     },
     async (req) => {
@@ -107,7 +104,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/encrypt',
     {
-      config: { auth: { action: 'kms:Encrypt', resource: kmsKey } },
+      config: { auth: { action: 'kms:Encrypt', resource: 'kmsKey' } },
       schema: { tags: ['KmsCrypto'], summary: 'Encrypt up to 4096 bytes under a key', body: EncryptRequest, response: { 200: EncryptResponse, ...errors } },
     },
     async (req) => {
@@ -120,7 +117,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/decrypt',
     {
-      config: { auth: { action: 'kms:Decrypt', resource: kmsKey } },
+      config: { auth: { action: 'kms:Decrypt', resource: 'kmsKey' } },
       schema: { tags: ['KmsCrypto'], summary: 'Decrypt a ciphertext with the key named inside it', body: DecryptRequest, response: { 200: DecryptResponse, ...errors } },
     },
     async (req) => {
@@ -136,7 +133,7 @@ export function registerKmsRoutes(app: FastifyInstance, ctx: KmsRouteContext): v
   app.post(
     '/kms/generate-data-key',
     {
-      config: { auth: { action: 'kms:GenerateDataKey', resource: kmsKey } },
+      config: { auth: { action: 'kms:GenerateDataKey', resource: 'kmsKey' } },
       schema: { tags: ['KmsCrypto'], summary: 'A fresh data key, in plaintext and encrypted under a key', body: GenerateDataKeyRequest, response: { 200: GenerateDataKeyResponse, ...errors } },
     },
     async (req) => {

@@ -155,6 +155,8 @@ async function resourceOf(ctx: ApiContext, req: FastifyRequest, auth: RouteAuth)
       const key = id === undefined ? undefined : await ctx.identities.getAccessKey(id);
       return authz.principal(key?.principalName ?? named('principalName') ?? '*');
     }
+    case 'kmsKey':
+      return authz.kmsKey(named('keyId') ?? '*');
     case 'registry':
       return authz.registryResource();
   }

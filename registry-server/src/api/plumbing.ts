@@ -80,19 +80,10 @@ export function decodeToken(token: string): string {
   return text;
 }
 
-/** What a model's routes act on, for authorization: found from its identity fields. */
-export function resourceKind(model: ResourceModel): RouteAuth['resource'] {
-  if (model.assignedId === 'accessKeyId') return 'accessKey';
-  if (model.identity.includes('repositoryName')) return 'repository';
-  if (model.identity.includes('principalName')) return 'principal';
-  if (model.identity.includes('prefix')) return 'template';
-  return 'registry';
-}
-
 function routeAuth(model: ResourceModel, op: keyof ResourceModel['actions']): { auth: RouteAuth } {
   const action = model.actions[op];
   if (action === undefined) throw new Error(`${model.name}: no action for ${op}`);
-  const resource = resourceKind(model);
+  const resource = model.arnKind;
   return { auth: op === 'update' ? { action, resource, actions: updateActions(action, model.fieldActions) } : { action, resource } };
 }
 

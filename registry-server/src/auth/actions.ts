@@ -1,6 +1,7 @@
 // The IAM action each distribution route needs, and how Docker's token scopes ("pull", "push",
 // "delete") translate to those actions.
 import type { FastifyRequest } from 'fastify';
+import type { ArnKind } from '../model/resource.ts';
 
 export type DockerAction = 'pull' | 'push' | 'delete';
 
@@ -42,11 +43,8 @@ export interface RouteAuth {
   readonly action: string;
   /** Every action the request needs; defaults to [action]. Updates may need one per field. */
   readonly actions?: (req: FastifyRequest) => readonly string[];
-  /**
-   * What the ARN is built from: a repository, principal or template named by the path (or, on
-   * create, the body), an access key's owner, or the registry itself.
-   */
-  readonly resource: 'repository' | 'principal' | 'template' | 'accessKey' | 'registry';
+  /** What the ARN is built from (the same kinds a resource model declares). */
+  readonly resource: ArnKind;
 }
 
 declare module 'fastify' {

@@ -61,6 +61,10 @@ export class Authorizer {
     return { arn: `arn:berth:ecr:${this.registry.region}:${this.registry.registryId}:repository-creation-template/${prefix}` };
   }
 
+  kmsKey(keyId: string): ResourceRef {
+    return { arn: `arn:berth:kms:${this.registry.region}:${this.registry.registryId}:key/${keyId}` };
+  }
+
   principal(name: string): ResourceRef {
     return { arn: `arn:berth:iam::${this.registry.registryId}:principal/${name}` };
   }

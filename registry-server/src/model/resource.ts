@@ -6,6 +6,12 @@ import type { ApiErrorCode } from '../errors.ts';
 
 export type Operation = 'create' | 'read' | 'update' | 'delete' | 'list';
 
+/**
+ * What the ARN a request is authorized against names: the repository, principal, template or
+ * KMS key in the path (or, on create, the body), an access key's principal, or the registry.
+ */
+export type ArnKind = 'repository' | 'principal' | 'template' | 'accessKey' | 'kmsKey' | 'registry';
+
 export interface ResourceModel<I extends TObject = TObject, O extends TObject = TObject> {
   /** snake_case name, used by the IaC projections (berth_<name>). */
   readonly name: string;
@@ -33,6 +39,8 @@ export interface ResourceModel<I extends TObject = TObject, O extends TObject = 
   /** Values the server computes. */
   readonly outputs: O;
   readonly operations: readonly Operation[];
+  /** What its operations are authorized against (see ArnKind). */
+  readonly arnKind: ArnKind;
   /** The IAM action each operation needs (ECR's and IAM's names where they have one). */
   readonly actions: Readonly<Partial<Record<Operation, string>>>;
   /** Actions an update needs per field it changes (e.g. tags: ecr:TagResource); else actions.update. */

@@ -115,13 +115,11 @@ test('a key repeated in one call counts once', (t) => {
 test('memory stays bounded under 100k distinct keys, and locks outlive the flood', (t) => {
   const { throttle, advance, fail } = setup({ maxEntries: 1000 });
   fail([key], 5);
-  const started = performance.now();
   for (let i = 0; i < 100_000; i++) {
     fail([`ip:${i}`]);
     if (throttle.size > 1000) return t.fail(`size ${throttle.size} at ${i}`);
     if (i % 10_000 === 0) advance(1);
   }
-  t.true(performance.now() - started < 5000);
   t.true(throttle.size <= 1000);
   // Unlocked entries go first, so the locked key is still locked.
   t.false(throttle.check([key]).allowed);

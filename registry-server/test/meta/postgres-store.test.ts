@@ -200,7 +200,8 @@ pgTest('postgres: page queries are index scans, never a sequential scan or a sor
   // Fresh statistics and visibility, as autovacuum would give a table this size (one statement:
   // VACUUM refuses to run inside the implicit transaction of a multi-statement query).
   await client.query('VACUUM ANALYZE repositories, manifests, tags, documents, lifecycle_expirations');
-  const cases: [string, string, RegExp][] = [
+  // [title, query, the plan it must show, whether a Sort may appear (only above an index that already picked the few rows)]
+  const cases: [string, string, RegExp, boolean?][] = [
     ['tags page', "SELECT name FROM tags WHERE repository_id = 1 AND name > 'tag-5' ORDER BY name LIMIT 10", /Index (Only )?Scan using tags_pkey/],
     ['catalog page', "SELECT name FROM repositories WHERE name > 'repo/000100' ORDER BY name LIMIT 10", /Index (Only )?Scan using repositories_name_key/],
     ['catalog prefix page', "SELECT name FROM repositories WHERE name >= 'repo/0001' AND name < 'repo/0002' AND name > '' ORDER BY name LIMIT 10", /Index (Only )?Scan using repositories_name_key/],
@@ -213,16 +214,16 @@ pgTest('postgres: page queries are index scans, never a sequential scan or a sor
     ['documents page', "SELECT key, body FROM documents WHERE kind = 'policy' AND key > 'key/5' ORDER BY key LIMIT 10", /Index Scan using documents_pkey/],
     // A repository's handful of expirations may come by a bitmap scan of its index and a sort of
     // those few rows, or by a backward index scan: either way the repository index, never a scan.
-    ['expirations page', "SELECT id FROM lifecycle_expirations WHERE repository_name = 'repo/7' AND id < 9000000 ORDER BY id DESC LIMIT 10", /(Index (Only )?Scan Backward|Bitmap Index Scan) (using|on) lifecycle_expirations_by_repository/],
+    ['expirations page', "SELECT id FROM lifecycle_expirations WHERE repository_name = 'repo/7' AND id < 9000000 ORDER BY id DESC LIMIT 10", /(Index (Only )?Scan Backward|Bitmap Index Scan) (using|on) lifecycle_expirations_by_repository/, true],
     [
       'manifest by tag',
       "SELECT m.content FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest WHERE t.repository_id = 1 AND t.name = 'tag-77'",
       /Index Scan using tags_pkey[\s\S]*Index Scan using manifests_repository_id_digest_key|Index Scan using manifests_repository_id_digest_key[\s\S]*Index Scan using tags_pkey/,
     ],
   ];
-  for (const [title, sql, expected] of cases) {
+  for (const [title, sql, expected, sortAllowed] of cases) {
     const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
     t.regex(plan, expected, `${title}:\n${plan}`);
-    t.notRegex(plan, title === 'expirations page' ? /Seq Scan/ : /Seq Scan|Sort/, `${title}:\n${plan}`);
+    t.notRegex(plan, sortAllowed ? /Seq Scan/ : /Seq Scan|Sort/, `${title}:\n${plan}`);
   }
 });

@@ -47,6 +47,7 @@ export const principalModel = {
   inputs: principalInputs,
   outputs: principalOutputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'principal',
   actions: { create: 'iam:CreateUser', read: 'iam:GetUser', update: 'iam:UpdateUser', delete: 'iam:DeleteUser', list: 'iam:ListUsers' },
   fieldActions: { description: 'iam:UpdateUser', tags: 'iam:TagUser' },
   errors: ['PrincipalAlreadyExists', 'PrincipalNotFound', 'PrincipalHasDependents'],
@@ -92,6 +93,7 @@ export const accessKeyModel = {
   inputs: accessKeyInputs,
   outputs: accessKeyOutputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'accessKey',
   actions: { create: 'iam:CreateAccessKey', read: 'iam:ListAccessKeys', update: 'iam:UpdateAccessKey', delete: 'iam:DeleteAccessKey', list: 'iam:ListAccessKeys' },
   errors: ['PrincipalNotFound', 'AccessKeyNotFound', 'LimitExceeded'],
 } as const satisfies ResourceModel<typeof accessKeyInputs, typeof accessKeyOutputs>;
@@ -119,6 +121,7 @@ export const identityPolicyModel = {
   inputs: identityPolicyInputs,
   outputs: identityPolicyOutputs,
   operations: ['read', 'update', 'delete'],
+  arnKind: 'principal',
   actions: { read: 'iam:GetUserPolicy', update: 'iam:PutUserPolicy', delete: 'iam:DeleteUserPolicy' },
   errors: ['PrincipalNotFound', 'IdentityPolicyNotFound'],
 } as const satisfies ResourceModel<typeof identityPolicyInputs, typeof identityPolicyOutputs>;

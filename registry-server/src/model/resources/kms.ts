@@ -75,6 +75,7 @@ export const kmsKeyModel = {
   inputs: keyInputs,
   outputs: keyOutputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'kmsKey',
   actions: { create: 'kms:CreateKey', read: 'kms:DescribeKey', update: 'kms:UpdateKeyDescription', delete: 'kms:ScheduleKeyDeletion', list: 'kms:ListKeys' },
   // enabled needs kms:EnableKey or kms:DisableKey by its value; field actions cannot see values,
   // so the stricter-sounding DisableKey stands for both (documented in the description).
@@ -114,6 +115,7 @@ export const kmsAliasModel = {
   inputs: aliasInputs,
   outputs: aliasOutputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'kmsKey',
   actions: { create: 'kms:CreateAlias', read: 'kms:ListAliases', update: 'kms:UpdateAlias', delete: 'kms:DeleteAlias', list: 'kms:ListAliases' },
   errors: ['AliasAlreadyExists', 'AliasNotFound', 'KMSKeyNotFound', 'KMSInvalidState'],
 } as const satisfies ResourceModel<typeof aliasInputs, typeof aliasOutputs>;

@@ -27,6 +27,7 @@ export const repositoryPolicyModel = {
   inputs: repositoryPolicyInputs,
   outputs: registryOutputs,
   operations: ['read', 'update', 'delete'],
+  arnKind: 'repository',
   actions: { read: 'ecr:GetRepositoryPolicy', update: 'ecr:SetRepositoryPolicy', delete: 'ecr:DeleteRepositoryPolicy' },
   errors: ['RepositoryNotFound', 'RepositoryPolicyNotFound'],
 } as const satisfies ResourceModel<typeof repositoryPolicyInputs, typeof registryOutputs>;
@@ -43,6 +44,7 @@ export const registryPolicyModel = {
   inputs: registryPolicyInputs,
   outputs: registryOutputs,
   operations: ['read', 'update', 'delete'],
+  arnKind: 'registry',
   actions: { read: 'ecr:GetRegistryPolicy', update: 'ecr:PutRegistryPolicy', delete: 'ecr:DeleteRegistryPolicy' },
   errors: ['RegistryPolicyNotFound'],
 } as const satisfies ResourceModel<typeof registryPolicyInputs, typeof registryOutputs>;
@@ -77,6 +79,7 @@ export const lifecyclePolicyModel = {
   inputs: lifecyclePolicyInputs,
   outputs: lifecycleOutputs,
   operations: ['read', 'update', 'delete'],
+  arnKind: 'repository',
   actions: { read: 'ecr:GetLifecyclePolicy', update: 'ecr:PutLifecyclePolicy', delete: 'ecr:DeleteLifecyclePolicy' },
   errors: ['RepositoryNotFound', 'LifecyclePolicyNotFound'],
 } as const satisfies ResourceModel<typeof lifecyclePolicyInputs, typeof lifecycleOutputs>;

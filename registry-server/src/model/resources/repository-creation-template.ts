@@ -55,6 +55,7 @@ export const repositoryCreationTemplateModel = {
   inputs,
   outputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'template',
   actions: { create: 'ecr:CreateRepositoryCreationTemplate', read: 'ecr:DescribeRepositoryCreationTemplates', update: 'ecr:UpdateRepositoryCreationTemplate', delete: 'ecr:DeleteRepositoryCreationTemplate', list: 'ecr:DescribeRepositoryCreationTemplates' },
   errors: ['TemplateAlreadyExists', 'TemplateNotFound'],
 } as const satisfies ResourceModel<typeof inputs, typeof outputs>;

@@ -76,6 +76,7 @@ export const repositoryModel = {
   inputs,
   outputs,
   operations: ['create', 'read', 'update', 'delete', 'list'],
+  arnKind: 'repository',
   actions: { create: 'ecr:CreateRepository', read: 'ecr:DescribeRepositories', update: 'ecr:PutImageTagMutability', delete: 'ecr:DeleteRepository', list: 'ecr:DescribeRepositories' },
   fieldActions: { imageTagMutability: 'ecr:PutImageTagMutability', imageTagMutabilityExclusionFilters: 'ecr:PutImageTagMutability', imageScanningConfiguration: 'ecr:PutImageScanningConfiguration', tags: 'ecr:TagResource' },
   errors: ['RepositoryAlreadyExists', 'RepositoryNotFound', 'RepositoryNotEmpty'],
