@@ -2,29 +2,21 @@
 // run on login (GET /v2/ → 401 challenge → the token endpoint with Basic credentials → /v2/ with
 // the token), with an access key, with an ECR-style login token, and refused with a wrong secret.
 // Under CI=true a missing podman or skopeo fails; elsewhere the tests are skipped with the reason.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { BerthClient } from '../../registry-server/src/client/client.ts';
 import { testAdmin } from '../support/auth.ts';
+import { commandMissing, requirement } from '../support/requirements.ts';
 import { pushImage } from '../support/oci.ts';
 import { spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
 
-const inCi = process.env.CI === 'true';
-const has = (bin: string): boolean => spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0;
-const missing = ['podman', 'skopeo'].filter((b) => !has(b));
-const e2e = missing.length === 0 || inCi ? test.serial : test.serial.skip;
-if (missing.length > 0) {
-  test('podman and skopeo availability', (t) => {
-    const reason = `${missing.join(' and ')} not found (apt-get install -y ${missing.join(' ')})`;
-    if (inCi) t.fail(`CI=true but ${reason}`);
-    else {
-      t.log(`skipping the login end-to-end tests: ${reason}`);
-      t.pass();
-    }
-  });
-}
+const tools = requirement(
+  'podman and skopeo',
+  ['podman', 'skopeo'].map((b) => commandMissing(b, `apt-get install -y ${b}`)).filter((m) => m !== undefined).join('; ') || undefined,
+);
+const e2e = tools.serial;
 
 function run(t: ExecutionContext, bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -38,7 +30,7 @@ function run(t: ExecutionContext, bin: string, args: string[]): Promise<{ code: 
 let reg: ChildRegistry;
 let work: string;
 test.before(async () => {
-  if (missing.length > 0) return;
+  if (tools.skipped) return;
   work = await tempDir('berth-login-');
   reg = await spawnRegistry({ dataDir: join(work, 'data'), args: ['--log-level', 'warn'] });
 });

@@ -6,7 +6,7 @@
 //
 // Needs the built server (npm run build) and skopeo (SKOPEO=/path overrides the one on PATH).
 // BERTH_E2E_LOG=info prints the server's request log after the run.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,31 +17,11 @@ import { BerthClient } from '../../registry-server/src/client/client.ts';
 import { OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, descriptor, sha256, type Descriptor } from '../support/oci.ts';
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
 import { adminFetch, testAdmin } from '../support/auth.ts';
+import { skopeoBin, skopeoRequirement } from '../support/requirements.ts';
 
-// Same rule as skopeo.test.ts: AVA settles skips at registration, so without skopeo the tests
-// are registered as skipped (with the reason logged) — except under CI=true, where they fail.
-const skopeoBin = process.env.SKOPEO ?? 'skopeo';
-const skopeoVersion = ((): string | undefined => {
-  const r = spawnSync(skopeoBin, ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-})();
-const inCi = process.env.CI === 'true';
-const missingReason = `skopeo not found (tried "${skopeoBin}"; install it, e.g. apt-get install skopeo, or set SKOPEO=/path/to/skopeo)`;
-const e2e = skopeoVersion !== undefined || inCi ? test.serial : test.serial.skip;
-
-if (skopeoVersion === undefined) {
-  test('skopeo availability (auth)', (t) => {
-    if (inCi) t.fail(`CI=true but ${missingReason}`);
-    else {
-      t.log(`skipping the skopeo authentication end-to-end tests: ${missingReason}`);
-      t.pass();
-    }
-  });
-}
-
-function requireSkopeo(): void {
-  if (skopeoVersion === undefined) throw new Error(`${inCi ? 'CI=true but ' : ''}${missingReason}`);
-}
+const skopeoNeeded = skopeoRequirement();
+const e2e = skopeoNeeded.serial;
+const requireSkopeo = (): void => skopeoNeeded.check();
 
 interface Result {
   readonly code: number;
@@ -185,7 +165,7 @@ async function manifestStatus(r: ChildRegistry, tag: string): Promise<number> {
 }
 
 test.before(async () => {
-  if (skopeoVersion === undefined && !inCi) return;
+  if (skopeoNeeded.skipped) return;
   const main = join(repoRoot, 'registry-server', 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build the server first (npm run build, or make build)`);
   work = await tempDir('berth-skopeo-auth-');

@@ -14,36 +14,12 @@ import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, descriptor, errorCode, sha256, type Descriptor } from '../support/oci.ts';
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
+import { skopeoBin, skopeoRequirement } from '../support/requirements.ts';
 import { adminFetch as fetch, testAdmin } from '../support/auth.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Is skopeo here? AVA decides at registration whether a test is skipped (there is no runtime
-// skip with a reason), so: with skopeo, the tests run; without it, they fail under CI=true (CI
-// must install skopeo) and are registered as skipped elsewhere, with the reason logged below.
-// ---------------------------------------------------------------------------------------------
-const skopeoBin = process.env.SKOPEO ?? 'skopeo';
-const skopeoVersion = ((): string | undefined => {
-  const r = spawnSync(skopeoBin, ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-})();
-const inCi = process.env.CI === 'true';
-const missingReason = `skopeo not found (tried "${skopeoBin}"; install it, e.g. apt-get install skopeo, or set SKOPEO=/path/to/skopeo)`;
-// Skipped only when skopeo is missing outside CI; under CI a missing skopeo fails every test.
-const e2e = skopeoVersion !== undefined || inCi ? test.serial : test.serial.skip;
-
-if (skopeoVersion === undefined) {
-  test('skopeo availability', (t) => {
-    if (inCi) t.fail(`CI=true but ${missingReason}`);
-    else {
-      t.log(`skipping the skopeo end-to-end tests: ${missingReason}`);
-      t.pass();
-    }
-  });
-}
-
-function requireSkopeo(): void {
-  if (skopeoVersion === undefined) throw new Error(`${inCi ? 'CI=true but ' : ''}${missingReason}`);
-}
+const skopeoNeeded = skopeoRequirement();
+const e2e = skopeoNeeded.serial;
+const requireSkopeo = (): void => skopeoNeeded.check();
 
 interface Run {
   readonly stdout: string;
@@ -259,7 +235,7 @@ async function httpManifest(r: ChildRegistry, reference: string, name = repo): P
 }
 
 test.before(async () => {
-  if (skopeoVersion === undefined && !inCi) return;
+  if (skopeoNeeded.skipped) return;
   const main = join(repoRoot, 'registry-server', 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build the server first (npm run build, or make build)`);
   work = await tempDir('berth-skopeo-');

@@ -8,18 +8,10 @@ import { BerthClient } from '../../registry-server/src/client/client.ts';
 import { adminFetch as fetch, testAdmin } from '../support/auth.ts';
 import { makeImage, OCI_MANIFEST, pushBlob, putManifest, resolveLocation, sha256 } from '../support/oci.ts';
 import { scaleOutBackends, startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { requirement } from '../support/requirements.ts';
 
 const backends = await scaleOutBackends();
-const serial = backends.ok ? test.serial : test.serial.skip;
-if (!backends.ok) {
-  test('PostgreSQL and the S3 server are available', (t) => {
-    if (process.env.CI === 'true') t.fail(`CI=true but ${backends.reason}`);
-    else {
-      t.log(`skipping the replica tests: ${backends.reason}`);
-      t.pass();
-    }
-  });
-}
+const serial = requirement('PostgreSQL and the S3 server', backends.ok ? undefined : backends.reason).serial;
 
 let a: RunningRegistry;
 let b: RunningRegistry;

@@ -5,8 +5,6 @@ import { Client } from 'pg';
 
 export const adminUrl = process.env.BERTH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export const inCi = process.env.CI === 'true';
-
 async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -43,16 +41,6 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
       await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
-}
-
-/**
- * How a test file gates its PostgreSQL tests, as the skopeo tests do for skopeo: when PostgreSQL is
- * reachable they run; when not, under CI=true they run (and fail, CI must provide it), elsewhere
- * they are registered as skipped and `reason` says why.
- */
-export async function postgresGate(): Promise<{ skip: boolean; reason: string | undefined }> {
-  const reason = await postgresAvailable;
-  return { skip: reason !== undefined && !inCi, reason };
 }
 
 function redact(url: string): string {

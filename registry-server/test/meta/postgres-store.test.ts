@@ -8,25 +8,16 @@ import type { ManifestInput, PutManifestResult } from '../../src/meta/metadata-s
 import { postgresMigrations } from '../../src/meta/postgres/migrations.ts';
 import { PostgresMetadataStore } from '../../src/meta/postgres/postgres-store.ts';
 import { sqliteMigrations } from '../../src/meta/sqlite/migrations.ts';
-import { createTestDatabase, inCi, postgresGate } from '../../../test/support/postgres.ts';
+import { createTestDatabase, postgresAvailable } from '../../../test/support/postgres.ts';
+import { requirement } from '../../../test/support/requirements.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
 
-// AVA decides at registration whether a test is skipped, so availability is settled first.
-const gate = await postgresGate();
-if (gate.reason !== undefined) {
-  test('postgres availability', (t) => {
-    if (inCi) t.fail(`CI=true but ${gate.reason}`);
-    else {
-      t.log(`skipping the PostgreSQL metadata store tests: ${gate.reason}`);
-      t.pass();
-    }
-  });
-}
-const pgTest = gate.skip ? test.skip : test;
+const postgres = requirement('PostgreSQL', await postgresAvailable);
+const pgTest = postgres.test;
 
 let database: ReturnType<typeof createTestDatabase> | undefined;
 async function databaseUrl(): Promise<string> {
-  if (gate.reason !== undefined) throw new Error(`${inCi ? 'CI=true but ' : ''}${gate.reason}`);
+  postgres.check();
   database ??= createTestDatabase('meta');
   return (await database).url;
 }
@@ -43,7 +34,7 @@ metadataStoreConformance(
     const meta = new PostgresMetadataStore({ connectionString: await databaseUrl(), schema: freshSchema('conformance'), poolSize: 4 });
     return { meta, cleanup: () => meta.close() };
   },
-  { skip: gate.skip },
+  { skip: postgres.skipped },
 );
 
 /** Two replicas of the registry: separate stores (and pools) on one migrated schema. */
@@ -138,7 +129,7 @@ pgTest('postgres: advanceUpload compare-and-set across two replicas lets exactly
 });
 
 pgTest('postgres: four replicas migrating a fresh database at once apply every migration exactly once', async (t) => {
-  if (gate.reason !== undefined) throw new Error(gate.reason);
+  postgres.check();
   const db = await createTestDatabase('migrate');
   const stores = Array.from({ length: 4 }, () => new PostgresMetadataStore({ connectionString: db.url, poolSize: 2 }));
   t.teardown(async () => {
