@@ -96,6 +96,31 @@ function oneOf<T extends string>(field: string, values: readonly T[]) {
   };
 }
 
+/** A string matching `pattern`; `what` says what it should be. */
+function matching(field: string, pattern: RegExp, what: string) {
+  return (raw: unknown): string => {
+    const text = String(raw).trim();
+    if (!pattern.test(text)) throw new ConfigError(`${field}: "${text}" ${what}`);
+    return text;
+  };
+}
+
+/** A URL with one of `protocols` (e.g. ['http:', 'https:']). The text is kept as given. */
+function url(field: string, protocols: readonly string[], example: string) {
+  return (raw: unknown): string => {
+    const text = String(raw).trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(text);
+    } catch {
+      parsed = undefined;
+    }
+    // The text itself is not echoed: a database URL may hold a password.
+    if (!parsed || !protocols.includes(parsed.protocol)) throw new ConfigError(`${field}: not a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL (for example ${example})`);
+    return text;
+  };
+}
+
 function listenAddress(raw: unknown): Config['listen'] {
   const text = String(raw).trim();
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
@@ -277,11 +302,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'BERTH_S3_BUCKET',
     flag: 's3-bucket',
     description: 'bucket for blobs with storage s3',
-    parse: (raw) => {
-      const text = String(raw).trim();
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(text)) throw new ConfigError(`s3Bucket: "${text}" is not a bucket name (3 to 63 of a-z, 0-9, . and -)`);
-      return text;
-    },
+    parse: matching('s3Bucket', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'is not a bucket name (3 to 63 of a-z, 0-9, . and -)'),
     show: (v) => v ?? '(unset)',
   },
   s3Prefix: {
@@ -301,11 +322,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'BERTH_S3_REGION',
     flag: 's3-region',
     description: "the bucket's region (default: the AWS SDK's usual sources)",
-    parse: (raw) => {
-      const text = String(raw).trim();
-      if (!/^[a-z0-9-]{1,40}$/.test(text)) throw new ConfigError(`s3Region: "${text}" is not a region name`);
-      return text;
-    },
+    parse: matching('s3Region', /^[a-z0-9-]{1,40}$/, 'is not a region name'),
     show: (v) => v ?? '(SDK default)',
   },
   s3Endpoint: {
@@ -313,17 +330,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'BERTH_S3_ENDPOINT',
     flag: 's3-endpoint',
     description: 'endpoint URL of an S3-compatible service (default: AWS)',
-    parse: (raw) => {
-      const text = String(raw).trim();
-      let url: URL;
-      try {
-        url = new URL(text);
-      } catch {
-        throw new ConfigError(`s3Endpoint: "${text}" is not a URL`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`s3Endpoint: "${text}" must be http or https`);
-      return text;
-    },
+    parse: url('s3Endpoint', ['http:', 'https:'], 'https://s3.example.com'),
     show: (v) => v ?? '(AWS)',
   },
   s3ForcePathStyle: {
@@ -380,17 +387,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'BERTH_POSTGRES_URL',
     flag: 'postgres-url',
     description: 'postgres://user[:password]@host:port/database with metadata postgres (PG* variables fill what it leaves out)',
-    parse: (raw) => {
-      const text = String(raw).trim();
-      let url: URL;
-      try {
-        url = new URL(text);
-      } catch {
-        throw new ConfigError('postgresUrl: not a URL (postgres://user@host:5432/database)');
-      }
-      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError('postgresUrl: must start with postgres://');
-      return text;
-    },
+    parse: url('postgresUrl', ['postgres:', 'postgresql:'], 'postgres://user@host:5432/database'),
     show: (v) => (v === undefined ? '(unset)' : redactUrl(v)),
   },
   postgresPoolSize: {

@@ -70,3 +70,17 @@ test('the README documents every setting by file key, environment variable and f
     t.true(readme.includes(`| \`${s.key}\` | \`${s.env}\` | \`${s.flag}\` |`), `README row for ${s.key}`);
   }
 });
+
+test('scale-out settings: backends need their locations, bad values are named, a database password is never shown', (t) => {
+  t.throws(() => loadConfig(['--storage', 's3'], {}), { instanceOf: ConfigError, message: /s3Bucket is not set/ });
+  t.throws(() => loadConfig(['--metadata', 'postgres'], {}), { instanceOf: ConfigError, message: /postgresUrl is not set/ });
+  t.throws(() => loadConfig(['--s3-bucket', 'No_Such'], {}), { instanceOf: ConfigError, message: /--s3-bucket: s3Bucket: "No_Such" is not a bucket name/ });
+  t.throws(() => loadConfig(['--s3-endpoint', 'ftp://x'], {}), { instanceOf: ConfigError, message: /s3Endpoint: not a http or https URL/ });
+  const bad = t.throws(() => loadConfig([], { BERTH_POSTGRES_URL: 'mysql://u:hunter2@db/x' }), { instanceOf: ConfigError });
+  t.false(bad?.message.includes('hunter2'));
+  const loaded = loadConfig(['--storage', 's3', '--s3-bucket', 'blobs', '--s3-prefix', 'team', '--metadata', 'postgres'], { BERTH_POSTGRES_URL: 'postgres://berth:hunter2@db:5432/berth' });
+  t.like(loaded.config, { storage: 's3', s3Bucket: 'blobs', s3Prefix: 'team/', metadata: 'postgres' });
+  const summary = JSON.stringify(summarize(loaded));
+  t.false(summary.includes('hunter2'));
+  t.regex(summary, /postgres:\/\/berth:redacted@db:5432\/berth/);
+});
