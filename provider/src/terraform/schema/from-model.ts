@@ -177,18 +177,10 @@ function mergeFields(inputs: Field[], outputs: Field[], where: string): Field[] 
 
 /** The Terraform resource projected from a model. */
 export function resourceFromModel(model: ResourceModel, options: ProjectionOptions = {}): ResourceProjection {
-  const identity = new Set(model.identity);
-  for (const k of identity) {
+  for (const k of model.identity) {
     if (!Object.hasOwn(model.inputs.properties, k)) throw new SchemaProjectionError(model.name, `identity field ${k} is not an input`);
   }
-  const inputs = fieldsOf(model.inputs, 'input', 'input', model.name, identity);
-  const outputs = fieldsOf(model.outputs, 'computed', 'output', model.name);
-  const fields = mergeFields(inputs, outputs, model.name);
-  const assigned = assignedField(model, fields);
-  if (!fields.some((f) => f.name === 'id')) fields.push(idField(model));
-  checkReservedNames(fields, model.name);
-  const p = projection((options.prefix ?? typeNamePrefix) + model.name, model.description, fields, options.version ?? 0);
-  return { ...p, model, idFields: idFieldsOf(model), ...(assigned ? { assigned } : {}) };
+  return projectModel(model, 'input', options);
 }
 
 /**
@@ -196,8 +188,12 @@ export function resourceFromModel(model: ResourceModel, options: ProjectionOptio
  * nothing is), every other field is computed.
  */
 export function dataSourceFromModel(model: ResourceModel, options: ProjectionOptions = {}): ResourceProjection {
-  const identity = new Set(model.identity);
-  const inputs = fieldsOf(model.inputs, 'computed', 'input', model.name, identity);
+  return projectModel(model, 'computed', options);
+}
+
+/** A model's fields (inputs in `inputMode`, outputs computed, plus id) as a projection. */
+function projectModel(model: ResourceModel, inputMode: 'input' | 'computed', options: ProjectionOptions): ResourceProjection {
+  const inputs = fieldsOf(model.inputs, inputMode, 'input', model.name, new Set(model.identity));
   const outputs = fieldsOf(model.outputs, 'computed', 'output', model.name);
   const fields = mergeFields(inputs, outputs, model.name);
   const assigned = assignedField(model, fields);
