@@ -55,7 +55,8 @@ function parseStored(stored: string): Params | undefined {
   // scrypt needs N a power of two above 1; floors keep a tampered row from being trivially cheap.
   if (N < 1024 || N > maxN || (N & (N - 1)) !== 0) return undefined;
   if (r > maxR || p > maxP || memoryFor(N, r, p) > maxMemoryBytes) return undefined;
-  if (salt.length < 16 || salt.length > 64 || hash.length < 16 || hash.length > 64) return undefined;
+  // The hash is always keyBytes long: a shorter one would match a prefix of the derived key.
+  if (salt.length < 16 || salt.length > 64 || hash.length !== keyBytes) return undefined;
   return { N, r, p, salt, hash };
 }
 

@@ -31,7 +31,7 @@ test('the same secret gets a different salt each time', async (t) => {
 
 test('stored parameters are read back, so other costs verify', async (t) => {
   const salt = randomBytes(16);
-  const hash = scryptSync('pw', salt, 24, { N: 1024, r: 4, p: 2 });
+  const hash = scryptSync('pw', salt, 32, { N: 1024, r: 4, p: 2 });
   const stored = `scrypt$1024$4$2$${salt.toString('base64url')}$${hash.toString('base64url')}`;
   t.true(await verifySecret('pw', stored));
   t.false(await verifySecret('pw2', stored));
@@ -63,6 +63,8 @@ test('malformed or out-of-bounds stored text is false, never a throw', async (t)
     `scrypt$${N}$${r}$${p}$${Buffer.alloc(8).toString('base64url')}$${hash}`,
     `scrypt$${N}$${r}$${p}$${salt}$${Buffer.alloc(8).toString('base64url')}`,
     `scrypt$${N}$${r}$${p}$${salt}$${'A'.repeat(600)}`,
+    // A truncated hash, canonically encoded: it must not match the derived key's prefix.
+    `scrypt$${N}$${r}$${p}$${salt}$${Buffer.from(hash, 'base64url').subarray(0, 31).toString('base64url')}`,
     undefined as unknown as string,
     42 as unknown as string,
   ];
