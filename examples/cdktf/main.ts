@@ -1,7 +1,8 @@
 // A CDKTF app for Berth: one repository whose tags cannot move (except `latest`), a repository
 // policy that lets everyone pull, a lifecycle policy (keep 20 releases, expire untagged images
 // after a week), and a CI service account that may push and pull that repository only, with an
-// access key. The classes are the bindings generated from the provider's schema
+// access key; and a repository encrypted under a KMS key of its own, named through an alias
+// (the encryption is fixed at creation; destroying the key schedules its deletion). The classes are the bindings generated from the provider's schema
 // (provider/cdktf/berth, `make generate`); `cdktf synth` writes cdktf.out/stacks/berth/cdk.tf.json.
 // The provider signs in with BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY from the environment.
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,8 @@ import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AccessKey } from '../../provider/cdktf/berth/access-key/index.ts';
 import { IdentityPolicy } from '../../provider/cdktf/berth/identity-policy/index.ts';
+import { KmsAlias } from '../../provider/cdktf/berth/kms-alias/index.ts';
+import { KmsKey } from '../../provider/cdktf/berth/kms-key/index.ts';
 import { LifecyclePolicy } from '../../provider/cdktf/berth/lifecycle-policy/index.ts';
 import { Principal } from '../../provider/cdktf/berth/principal/index.ts';
 import { BerthProvider } from '../../provider/cdktf/berth/provider/index.ts';
@@ -40,6 +43,9 @@ export const lifecycleRules = {
 };
 
 export const ciPrincipalName = 'ci-web';
+
+export const secureRepositoryName = 'platform/secure';
+export const imagesAliasName = 'alias/platform-images';
 
 /** Push and pull on one repository (its ARN), and registry logins. */
 export function pushPullPolicy(repositoryArn: string) {
@@ -73,6 +79,9 @@ export class BerthStack extends TerraformStack {
   readonly ci: Principal;
   readonly ciPolicy: IdentityPolicy;
   readonly ciKey: AccessKey;
+  readonly imagesKey: KmsKey;
+  readonly imagesAlias: KmsAlias;
+  readonly secureRepository: Repository;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -115,6 +124,16 @@ export class BerthStack extends TerraformStack {
     this.ciKey = new AccessKey(this, 'ci_key', { principalName: this.ci.principalName, description: 'CI pipeline' });
     new TerraformOutput(this, 'ci_access_key_id', { value: this.ciKey.accessKeyId });
     new TerraformOutput(this, 'ci_secret_access_key', { value: this.ciKey.secretAccessKey, sensitive: true });
+
+    // Encryption at rest under a KMS key of its own, named through an alias; naming another key
+    // replaces the repository. Destroying the key schedules its deletion (after 7 days here).
+    this.imagesKey = new KmsKey(this, 'images_key', { description: `encrypts ${secureRepositoryName}`, deletionWindowInDays: 7 });
+    this.imagesAlias = new KmsAlias(this, 'images_alias', { aliasName: imagesAliasName, targetKeyId: this.imagesKey.keyId });
+    this.secureRepository = new Repository(this, 'secure', {
+      repositoryName: secureRepositoryName,
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: this.imagesAlias.aliasName },
+    });
+    new TerraformOutput(this, 'images_key_arn', { value: this.imagesKey.arn });
   }
 }
 

@@ -1,11 +1,12 @@
-// Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy, and
-// a CI service account that may push and pull platform/web only, with an access key.
+// Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy, a
+// repository encrypted under a KMS key of its own (named through an alias), and a CI service
+// account that may push and pull platform/web only, with an access key.
 //   pulumi config set berth:endpoint http://127.0.0.1:5000
 //   export BERTH_ACCESS_KEY_ID=BKIA... BERTH_SECRET_ACCESS_KEY=...   (or berth:accessKeyId and
 //   pulumi config set --secret berth:secretAccessKey ...)
 //   pulumi up
 import * as pulumi from '@pulumi/pulumi';
-import { AccessKey, IdentityPolicy, LifecyclePolicy, Principal, Repository, RepositoryPolicy } from '@berth/provider/pulumi';
+import { AccessKey, IdentityPolicy, KmsAlias, KmsKey, LifecyclePolicy, Principal, Repository, RepositoryPolicy } from '@berth/provider/pulumi';
 
 const teams = ['web', 'api'];
 
@@ -46,6 +47,18 @@ for (const team of teams) {
   repositoryUris[team] = repository.repositoryUri;
   repositoryArns[team] = repository.repositoryArn;
 }
+
+// Encryption at rest under a customer-managed KMS key, named through an alias. A repository's
+// encryption is fixed when it is created (another key replaces the repository); destroying the
+// key schedules its deletion (after 7 days here) instead of deleting it at once.
+const imagesKey = new KmsKey('images-key', { description: 'encrypts platform/secure', deletionWindowInDays: 7 });
+const imagesAlias = new KmsAlias('images-alias', { aliasName: 'alias/platform-images', targetKeyId: imagesKey.keyId });
+const secure = new Repository('secure', {
+  repositoryName: 'platform/secure',
+  encryptionConfiguration: imagesAlias.aliasName.apply((kmsKey) => ({ encryptionType: 'KMS' as const, kmsKey })),
+});
+export const secureRepositoryUri = secure.repositoryUri;
+export const imagesKeyArn = imagesKey.arn;
 
 /** Push and pull on one repository, and registry logins. */
 const pushPull = (repositoryArn: string) => ({

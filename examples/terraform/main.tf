@@ -1,6 +1,7 @@
 # Two team repositories on a Berth registry, each with a lifecycle policy and a pull policy,
-# a creation template so that pushes under prod/ create immutable repositories, and a CI
-# service account that may push and pull platform/web (and nothing else), with an access key.
+# a creation template so that pushes under prod/ create immutable repositories, a repository
+# encrypted under a KMS key of its own (named through an alias), and a CI service account that
+# may push and pull platform/web (and nothing else), with an access key.
 #
 # The provider signs in with an access key from the environment, never from this file:
 #   export BERTH_ACCESS_KEY_ID=BKIA... BERTH_SECRET_ACCESS_KEY=...
@@ -72,6 +73,29 @@ resource "berth_repository_creation_template" "prod" {
   description          = "production repositories are created on first push, with tags that never move"
   applied_for          = ["CREATE_ON_PUSH"]
   image_tag_mutability = "IMMUTABLE"
+}
+
+# Encryption at rest under a customer-managed KMS key. A repository's encryption is fixed when
+# it is created: naming another key replaces the repository. Destroying the key schedules its
+# deletion after deletion_window_in_days (the registry keeps it until then; it can be
+# imported by its key id, the alias by its name).
+resource "berth_kms_key" "images" {
+  description             = "encrypts platform/secure"
+  deletion_window_in_days = 7
+  enable_key_rotation     = true
+}
+
+resource "berth_kms_alias" "images" {
+  alias_name    = "alias/platform-images"
+  target_key_id = berth_kms_key.images.key_id
+}
+
+resource "berth_repository" "secure" {
+  repository_name = "platform/secure"
+  encryption_configuration = {
+    encryption_type = "KMS"
+    kms_key         = berth_kms_alias.images.alias_name # or berth_kms_key.images.arn
+  }
 }
 
 output "repository_uris" {

@@ -11,7 +11,7 @@ import { ociPlugin } from './oci/router.ts';
 import { healthRoutes, type Readiness } from './ops/health.ts';
 import { HashPool } from './registry/stream-hash.ts';
 import { PullRecorder } from './registry/pull-recorder.ts';
-import { LifecycleRunner, LifecycleScheduler } from './registry/lifecycle-runner.ts';
+import { LifecycleRunner } from './registry/lifecycle-runner.ts';
 import { UploadService } from './registry/uploads.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FsBlobStore } from './storage/fs-blob-store.ts';
@@ -26,6 +26,10 @@ import { loginTokenTtlSeconds } from './api/identity-routes.ts';
 import { TokenService } from './auth/token-service.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
 import { FreshCache, Freshness, observeWrites } from './auth/freshness.ts';
+import { loadRootKey } from './kms/root-key.ts';
+import { KeyService, kmsKinds } from './kms/key-service.ts';
+import { BlobVault, vaultKinds } from './registry/blob-vault.ts';
+import { PeriodicJob } from './ops/periodic-job.ts';
 
 /** How long another replica's change to keys or policies may take to be seen here. */
 const authCacheMs = 1000;
@@ -34,6 +38,8 @@ export interface Server {
   readonly app: FastifyInstance;
   readonly meta: MetadataStore;
   readonly store: BlobStore;
+  readonly keys: KeyService;
+  readonly vault: BlobVault;
   readonly readiness: Readiness;
   /** What the first start did about an administrator (a generated secret is shown once by main). */
   readonly bootstrap: BootstrapResult;
@@ -90,7 +96,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 export async function assemble(config: Config, rawMeta: MetadataStore, store: BlobStore, options: ServerOptions = {}): Promise<Server> {
   // Sign-ins and policy sets are remembered for a second, and forgotten on any write here.
   const freshness = new Freshness();
-  const meta = observeWrites(rawMeta, freshness, new Set([identityKinds.accessKeyUse, documentKinds.lifecycleRun]));
+  // (Writes that change no identity or policy are left out: they happen on every push or pull.)
+  const meta = observeWrites(rawMeta, freshness, new Set([identityKinds.accessKeyUse, documentKinds.lifecycleRun, kmsKinds.audit, vaultKinds.blob, vaultKinds.upload]));
+  // The root key wraps all KMS key material; without it nothing encrypted could be read.
+  const rootKey = await loadRootKey({
+    env: process.env,
+    keyFile: config.rootKeyFile,
+    dataDir: config.dataDir,
+    embeddedDefault: config.storage === 'fs' && config.metadata === 'sqlite',
+  });
+  const keys = new KeyService(meta, { registryId: config.registryId, region: config.region, rootKey });
+  const vault = new BlobVault(store, meta, keys, { registryKeyEncryption: config.registryKeyEncryption });
   const app = Fastify({
     logger:
       options.logger === false
@@ -159,11 +175,12 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
   });
 
   const hashing = new HashPool(config.hashWorkers);
-  const uploads = new UploadService(meta, store, hashing, { maxBlobBytes: config.maxBlobBytes });
+  const uploads = new UploadService(meta, vault, hashing, { maxBlobBytes: config.maxBlobBytes });
   const pulls = new PullRecorder(meta);
   const ctx: OciContext = {
     meta,
     store,
+    vault,
     uploads,
     pulls,
     limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize, redirectSeconds: config.storage === 's3' ? config.s3RedirectSeconds : 0 },
@@ -193,14 +210,27 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
   // Replicas share the schedule: whoever holds the lease runs it; if it dies the lease lapses.
   const replicaId = randomUUID();
   const scheduleLease = 'lifecycle-schedule';
-  const scheduler = new LifecycleScheduler(
-    lifecycle,
+  const scheduler = new PeriodicJob(
     config.lifecycleIntervalSeconds,
     () => meta.tryLease(scheduleLease, replicaId, config.lifecycleIntervalSeconds * 1500),
+    async () => app.log.info(await lifecycle.executeAll(), 'scheduled lifecycle run'),
     (err) => app.log.error({ err }, 'scheduled lifecycle run failed'),
-    (r) => app.log.info(r, 'scheduled lifecycle run'),
   );
-  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens }), { prefix: apiPrefix });
+  // Key rotations and destructions that have come due, on one replica at a time; a destroyed
+  // key's wrapped data keys go with it.
+  const kmsLease = 'kms-schedule';
+  const kmsIntervalSeconds = 60;
+  const kmsJob = new PeriodicJob(
+    kmsIntervalSeconds,
+    () => meta.tryLease(kmsLease, replicaId, kmsIntervalSeconds * 1500),
+    async () => {
+      const due = await keys.runDueWork();
+      for (const keyId of due.destroyed) await vault.forgetKey(keyId);
+      if (due.rotated.length + due.destroyed.length > 0) app.log.info(due, 'KMS keys rotated or destroyed');
+    },
+    (err) => app.log.error({ err }, 'scheduled KMS work failed'),
+  );
+  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens, keys }), { prefix: apiPrefix });
 
   // Monolithic uploads interrupted by a crash leave files no session owns. Housekeeping only:
   // storage that is down right now must not keep the registry from starting (requests will say).
@@ -230,7 +260,9 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
       ]);
       clearTimeout(timer);
       await scheduler.close();
+      await kmsJob.close();
       await meta.releaseLease(scheduleLease, replicaId).catch(() => undefined);
+      await meta.releaseLease(kmsLease, replicaId).catch(() => undefined);
       await hashing.close();
       await pulls.close();
       await meta.close();
@@ -239,5 +271,5 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     })();
     return closing;
   };
-  return { app, meta, store, readiness, bootstrap, routes, close };
+  return { app, meta, store, keys, vault, readiness, bootstrap, routes, close };
 }

@@ -51,6 +51,13 @@ export interface Config {
   postgresPoolSize: number;
   /** A new token signing key is made this often; older ones verify until their tokens expire. */
   signingKeyRotationHours: number;
+  /** A file holding the 32-byte root key that wraps KMS key material (BERTH_ROOT_KEY wins). */
+  rootKeyFile: string | undefined;
+  /**
+   * AES256 repositories encrypt their blobs under the registry-managed key. false stores them as
+   * plaintext (for disks or buckets that encrypt already); KMS repositories are always encrypted.
+   */
+  registryKeyEncryption: boolean;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -93,6 +100,15 @@ function oneOf<T extends string>(field: string, values: readonly T[]) {
     const v = String(raw);
     if (!(values as readonly string[]).includes(v)) throw new ConfigError(`${field}: "${v}" must be one of ${values.join(', ')}`);
     return v as T;
+  };
+}
+
+function boolean(field: string) {
+  return (raw: unknown): boolean => {
+    const v = String(raw).trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new ConfigError(`${field}: "${String(raw)}" must be true or false`);
   };
 }
 
@@ -338,12 +354,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'BERTH_S3_FORCE_PATH_STYLE',
     flag: 's3-force-path-style',
     description: 'address the bucket in the path (most S3-compatible services need it)',
-    parse: (raw) => {
-      const v = String(raw).trim().toLowerCase();
-      if (v === 'true' || v === '1') return true;
-      if (v === 'false' || v === '0') return false;
-      throw new ConfigError(`s3ForcePathStyle: "${String(raw)}" must be true or false`);
-    },
+    parse: boolean('s3ForcePathStyle'),
     show: String,
   },
   s3PartSize: {
@@ -398,6 +409,26 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: integer('postgresPoolSize', 1, 1000),
     show: String,
   },
+  rootKeyFile: {
+    key: 'rootKeyFile',
+    env: 'BERTH_ROOT_KEY_FILE',
+    flag: 'root-key-file',
+    description: 'file holding the base64 root key that wraps KMS key material (BERTH_ROOT_KEY wins; the embedded default generates <dataDir>/root.key)',
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (text === '' || text.length > 4096) throw new ConfigError('rootKeyFile: must be a file path');
+      return resolve(text);
+    },
+    show: (v) => v ?? '(unset)',
+  },
+  registryKeyEncryption: {
+    key: 'registryKeyEncryption',
+    env: 'BERTH_REGISTRY_KEY_ENCRYPTION',
+    flag: 'registry-key-encryption',
+    description: 'encrypt the blobs of AES256 repositories under the registry-managed key (false: store them as plaintext; KMS repositories are always encrypted)',
+    parse: boolean('registryKeyEncryption'),
+    show: String,
+  },
 };
 
 /** A URL with its password replaced, for logs. */
@@ -440,6 +471,8 @@ export const defaults: Config = {
   postgresUrl: undefined,
   postgresPoolSize: 10,
   signingKeyRotationHours: 24,
+  rootKeyFile: undefined,
+  registryKeyEncryption: true,
 };
 
 export interface LoadedConfig {

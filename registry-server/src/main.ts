@@ -34,7 +34,15 @@ async function main(): Promise<void> {
     process.stderr.write(`berth: configuration error: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const server = await createServer(config, { admin });
+  const { RootKeyError } = await import('./kms/root-key.ts');
+  let server;
+  try {
+    server = await createServer(config, { admin });
+  } catch (err) {
+    if (!(err instanceof RootKeyError)) throw err;
+    process.stderr.write(`berth: configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
   const log = server.app.log;
   log.info({ config: summarize(loaded), configFile: loaded.file ?? null }, 'configuration');
 

@@ -10,6 +10,7 @@
 // Storage goes under the system temp directory (TMPDIR), so both registries write to the same
 // disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
 // on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -238,6 +239,68 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
   });
 }
 
+// 6. Encryption at rest: one Berth holding a plaintext repository (AES256 with
+// registryKeyEncryption off) and one encrypted under a customer KMS key; the same blobs are
+// pushed to and pulled from both in alternating order, so the ratio is the cost of encryption.
+async function encryptionThroughput(env: Environment): Promise<{ push: Metric; pull: Metric }> {
+  const { plan } = env;
+  const berthEnv = { ...env.berthEnv, BERTH_REGISTRY_KEY_ENCRYPTION: 'false' };
+  const registry = await startBerth(env.workDir, berthEnv);
+  live.add(registry);
+  const client = new RegistryClient(registry.url, { maxSockets: 64, authorization: adminAuthorization });
+  const target: Target = { label: 'Berth', registry, client };
+  try {
+    const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const payload = Buffer.from(JSON.stringify(body));
+      const res = await client.request(`/api/v1${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }, body: payload, expect: 201 });
+      return JSON.parse(Buffer.from(res.body).toString('utf8')) as Record<string, unknown>;
+    };
+    const key = await api('/kms/keys', { description: 'bench' });
+    const repos = { encrypted: 'bench/encrypted', plaintext: 'bench/plaintext' } as const;
+    await api('/repositories', { repositoryName: repos.encrypted, encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.arn } });
+    await api('/repositories', { repositoryName: repos.plaintext });
+    // Berth = encrypted, reference = plaintext in the samples (same table code as above).
+    const sides = [
+      ['Berth', repos.encrypted],
+      ['reference', repos.plaintext],
+    ] as const;
+    const curl = await ensureCurl();
+    const payloadFile = join(env.workDir, 'encryption-payload');
+    onCleanup(() => rm(payloadFile, { force: true }));
+    const data = Buffer.allocUnsafe(plan.pushBytes);
+    const push = emptyMetric();
+    // Distinct content per repository: the same bytes pushed to both would be stored once
+    // (encrypted, since one repository is), and both sides would measure the same thing.
+    const last: Record<Label, string> = { Berth: '', reference: '' };
+    for (let run = 0; run < plan.pushRuns; run++) {
+      for (const [label, repo] of inTurn(sides, run)) {
+        fillPseudoRandom(data, `encryption-${run}-${label}`);
+        const digest = sha256(data);
+        await writeFile(payloadFile, data);
+        const m = await measured(target, () => curlPush(curl, client, repo, digest, payloadFile, data.length));
+        push.values[label].push(mibPerSecond(data.length, m.wall));
+        push.cpu[label].push(m.cpu / (data.length / MiB));
+        last[label] = digest;
+      }
+    }
+    for (const [label, repo] of sides) await client.pullBlob(repo, last[label], { size: data.length, verify: true });
+    const pull = emptyMetric();
+    for (let run = 0; run < plan.pullRuns; run++) {
+      for (const [label, repo] of inTurn(sides, run)) {
+        const m = await measured(target, () => curlPull(curl, client, repo, last[label], data.length));
+        pull.values[label].push(mibPerSecond(data.length, m.wall));
+        pull.cpu[label].push(m.cpu / (data.length / MiB));
+      }
+    }
+    progress(`encryption: push ${fmtList(push.values.Berth)} vs ${fmtList(push.values.reference)} MiB/s, pull ${fmtList(pull.values.Berth)} vs ${fmtList(pull.values.reference)} MiB/s`);
+    return { push, pull };
+  } finally {
+    client.close();
+    live.delete(registry);
+    await registry.stop();
+  }
+}
+
 async function durableWriteMiBs(dir: string, data: Buffer): Promise<number> {
   const path = join(dir, 'disk-ceiling');
   const began = process.hrtime.bigint();
@@ -403,8 +466,8 @@ function ratioRow(metric: string, unit: string, samples: Samples, minRatio: numb
   };
 }
 
-function table(rows: readonly Row[]): string {
-  const head = ['metric', 'Berth', 'reference', 'ratio', 'target', 'result'];
+function table(rows: readonly Row[], columns: readonly [string, string, string] = ['metric', 'Berth', 'reference']): string {
+  const head = [...columns, 'ratio', 'target', 'result'];
   const cells = [head, ...rows.map((r) => [r.metric, r.berth, r.reference, r.ratio, r.target, r.result])];
   const widths = head.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
   const line = (row: readonly string[]) =>
@@ -460,6 +523,8 @@ async function scaleOutBackend(): Promise<{ env: NodeJS.ProcessEnv; description:
       BERTH_POSTGRES_URL: db.url,
       AWS_ACCESS_KEY_ID: s3Credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
+      // Scale-out deployments are given their KMS root key (every replica the same).
+      BERTH_ROOT_KEY: randomBytes(32).toString('base64'),
     },
     description: `s3rver at ${s3.endpoint} (bucket ${s3.bucket}), PostgreSQL database ${new URL(db.url).pathname.slice(1)}`,
   };
@@ -497,6 +562,7 @@ async function main(): Promise<void> {
   const small = await smallBlobs(env);
   const manifests = await manifestGets(env);
   const rss = await peakRss(env);
+  const encryption = await encryptionThroughput(env);
 
   // Everything the bench started has exited by now, so its CPU time is in our children's counters.
   const machineAfter = await readMachineCpu();
@@ -527,7 +593,13 @@ async function main(): Promise<void> {
   // The targets are the embedded default's; on S3 + PostgreSQL the figures are for comparison.
   const shown: Row[] = scaleOut ? rows.map((r): Row => ({ ...r, target: '-', result: '-' })) : rows;
   const out: string[] = [];
+  const encryptionRows: Row[] = [
+    ratioRow(`${plan.pushBytes / MiB} MiB push, KMS-encrypted vs plaintext repository`, 'MiB/s', encryption.push.values, 0.7, 1),
+    ratioRow(`${plan.pushBytes / MiB} MiB pull, KMS-encrypted vs plaintext repository`, 'MiB/s', encryption.pull.values, 0.7, 1),
+  ];
   out.push('', header.join('\n'), '', table(shown), '');
+  out.push('Encryption at rest (one Berth; the same blobs pushed to and pulled from both repositories in alternating order):', '');
+  out.push(table(encryptionRows, ['metric', 'encrypted', 'plaintext']), '');
   if (scaleOut) out.push('Targets apply to the default backends; here S3 is s3rver, a JavaScript S3 server sharing this machine (and the bench process) with everything else.', '');
   out.push(`Throughput figures are the median of the runs below (each registry measured with the same client, in alternating order).`);
   out.push(`  push MiB/s      Berth ${fmtList(blobs.push.values.Berth)} | reference ${fmtList(blobs.push.values.reference)}`);
@@ -541,6 +613,9 @@ async function main(): Promise<void> {
   out.push(cpuLine('pull', blobs.pull, 1000, 'ms/MiB'));
   out.push(cpuLine('small-blob push', small, 1000, 'ms/blob'));
   out.push(cpuLine('manifest GET', manifests.rate, 1e6, 'us/request'));
+  out.push(`  ${'encrypted push'.padEnd(24)} ${fmt(median(encryption.push.cpu.Berth) * 1000, 2)} ms/MiB | plaintext ${fmt(median(encryption.push.cpu.reference) * 1000, 2)} ms/MiB`);
+  out.push(`  ${'encrypted pull'.padEnd(24)} ${fmt(median(encryption.pull.cpu.Berth) * 1000, 2)} ms/MiB | plaintext ${fmt(median(encryption.pull.cpu.reference) * 1000, 2)} ms/MiB`);
+  out.push(`  encryption MiB/s  push ${fmtList(encryption.push.values.Berth)} | plaintext ${fmtList(encryption.push.values.reference)}; pull ${fmtList(encryption.pull.values.Berth)} | plaintext ${fmtList(encryption.pull.values.reference)}`);
   out.push('Blob transfers:', ...blobs.notes.map((n) => `  ${n}`));
   if (manifests.notes.length > 0) out.push('Manifest GET latency:', ...manifests.notes.map((n) => `  ${n}`));
   out.push('Berth memory:', ...rss.notes.map((n) => `  ${n}`));

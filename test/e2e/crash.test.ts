@@ -22,6 +22,9 @@ import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, descriptor, errorCode, sha256 } fr
 import { repoRoot, spawnRegistry, tempDir, type ChildRegistry } from '../support/registry.ts';
 import { drained } from '../support/streams.ts';
 import { adminAuthorization, adminFetch as fetch } from '../support/auth.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { encryptedSize } from '../../registry-server/src/crypto/chunked-aead.ts';
+import { storageName } from '../../registry-server/src/registry/blob-vault.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -387,16 +390,46 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** Every file under <data>/blobs is <algorithm>/<2 hex>/<hex> and holds exactly the bytes of that digest. */
+/**
+ * Encrypted blobs recorded in the metadata database: their stored object's name → their digest
+ * and the object's expected length (the 256 KiB chunks' 16-byte tags on top of the plaintext).
+ */
+function encryptedObjects(dataDir: string): Map<string, { digest: string; storedBytes: number }> {
+  const db = new DatabaseSync(join(dataDir, 'metadata.db'), { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT key, body FROM documents WHERE kind = 'blob-cipher'").all() as { key: string; body: string }[];
+    return new Map(
+      rows.map((r) => {
+        const cipher = JSON.parse(r.body) as { id: string; size: number };
+        return [storageName(cipher.id), { digest: r.key, storedBytes: encryptedSize(cipher.size) }];
+      }),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Every file under <data>/blobs is <algorithm>/<2 hex>/<hex> and holds exactly the bytes of that
+ * digest, or is an encrypted blob recorded in the database with its whole length (its content is
+ * authenticated when it is served: the pulls below compare every byte).
+ */
 async function checkBlobFiles(t: ExecutionContext, dataDir: string, when: string): Promise<Set<string>> {
   const root = join(dataDir, 'blobs');
   const found = new Set<string>();
+  const encrypted = encryptedObjects(dataDir);
   for await (const file of walk(root)) {
     const parts = relative(root, file).split(sep);
     const [algorithm, prefix, hex] = parts;
     const shape = parts.length === 3 && algorithm === 'sha256' && hex !== undefined && /^[a-f0-9]{64}$/.test(hex) && prefix === hex.slice(0, 2);
     t.true(shape, `${when}: unexpected file in the blob store: ${relative(dataDir, file)}`);
     if (!shape) continue;
+    const sealed = encrypted.get(`sha256:${hex}`);
+    if (sealed) {
+      t.is((await stat(file)).size, sealed.storedBytes, `${when}: ${relative(dataDir, file)} (encrypted ${sealed.digest}) is not whole`);
+      found.add(sealed.digest);
+      continue;
+    }
     const digest = sha256(await readFile(file));
     t.is(digest, `sha256:${hex}`, `${when}: ${relative(dataDir, file)} does not hold the bytes of its digest (partial or corrupt blob)`);
     found.add(digest);
@@ -779,6 +812,10 @@ test('kill -9 during 20 concurrent uploads: after a restart no partial blob is v
   t.is(await server.stop(), 0, 'graceful stop');
 });
 
+// This test lays out the on-disk state by hand, which is the plaintext layout (an upload file
+// renamed to its digest's path); encrypted blobs publish the same way under another name.
+const plaintextLayout = ['--registry-key-encryption', 'false'];
+
 test('a crash between publishing a blob file and recording it leaves the session resumable (no 5xx)', async (t) => {
   // kill -9 can land after commitUpload's rename (the bytes are under blobs/, verified) and
   // before the SQLite transaction that records the blob and deletes the session. That window is
@@ -792,7 +829,7 @@ test('a crash between publishing a blob file and recording it leaves the session
     if (server && server.child.exitCode === null && server.child.signalCode === null) await server.kill();
     await rm(dataDir, { recursive: true, force: true });
   });
-  server = await spawnRegistry({ dataDir, args: ['--log-level', 'warn'] });
+  server = await spawnRegistry({ dataDir, args: ['--log-level', 'warn', ...plaintextLayout] });
   const repo = 'crash/publish-window';
   const data = randomBytes(3 * MiB);
   const digest = sha256(data);
@@ -807,7 +844,7 @@ test('a crash between publishing a blob file and recording it leaves the session
   await mkdir(join(dataDir, 'blobs', 'sha256', hex.slice(0, 2)), { recursive: true });
   await rename(join(dataDir, 'uploads', id), join(dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex));
 
-  server = await spawnRegistry({ dataDir, args: ['--log-level', 'warn'] });
+  server = await spawnRegistry({ dataDir, args: ['--log-level', 'warn', ...plaintextLayout] });
   // Not recorded: not visible.
   t.is((await fetch(`${server.url}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status, 404);
   const status = await fetch(location());

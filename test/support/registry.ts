@@ -35,6 +35,9 @@ export type ScaleOut =
 
 let s3: Promise<RunningS3> | undefined;
 
+/** The KMS root key of scale-out test registries (32 bytes, base64). */
+export const testRootKey = Buffer.alloc(32, 7).toString('base64');
+
 export async function scaleOutBackends(): Promise<ScaleOut> {
   // Loaded on demand: most test files never need PostgreSQL, the S3 server or the AWS SDK.
   const { createTestDatabase, postgresAvailable } = await import('./postgres.ts');
@@ -49,6 +52,8 @@ export async function scaleOutBackends(): Promise<ScaleOut> {
   // The registry's S3 client finds credentials through the SDK's usual chain, as in production.
   process.env.AWS_ACCESS_KEY_ID = s3Credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3Credentials.secretAccessKey;
+  // Scale-out deployments generate no root key: every replica is given the same one.
+  process.env.BERTH_ROOT_KEY ??= testRootKey;
   return {
     ok: true,
     async fresh(label) {

@@ -3,6 +3,8 @@ import * as pulumi from '@pulumi/pulumi';
 import {
   accessKeyModel,
   identityPolicyModel,
+  kmsAliasModel,
+  kmsKeyModel,
   lifecyclePolicyModel,
   principalModel,
   registryPolicyModel,
@@ -62,5 +64,11 @@ export const AccessKey = defineResource(accessKeyModel);
 export type AccessKey = InstanceType<typeof AccessKey>;
 export const IdentityPolicy = defineResource(identityPolicyModel);
 export type IdentityPolicy = InstanceType<typeof IdentityPolicy>;
+/** Its id is the key id the registry assigns; deleting it schedules its destruction after deletionWindowInDays. */
+export const KmsKey = defineResource(kmsKeyModel);
+export type KmsKey = InstanceType<typeof KmsKey>;
+/** Its id is the alias name (alias/...). */
+export const KmsAlias = defineResource(kmsAliasModel);
+export type KmsAlias = InstanceType<typeof KmsAlias>;
 
 export { dynamicProvider } from './provider.ts';

@@ -6,6 +6,7 @@ import { canonicalDocumentText } from '@berth/registry-server/documents';
 import { fieldMeta, resourceModels, type ResourceModel } from '@berth/registry-server/models';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isPendingDeletion } from '../model-facts.ts';
 
 type Props = Record<string, unknown>;
 
@@ -106,6 +107,13 @@ function withoutIdentity(model: ResourceModel, props: Props): Props {
   return Object.fromEntries(Object.entries(props).filter(([k]) => !model.identity.includes(k)));
 }
 
+/** Absent, or an empty map or list: what an optional input left out reads back as. */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
+}
+
 function isUnknown(v: unknown): boolean {
   return v === unknownValue;
 }
@@ -166,7 +174,8 @@ export async function diff(
     // An omitted input with a server default keeps whatever the server chose.
     if (next === undefined && meta.serverDefault) continue;
     if (isUnknown(next) || !sameValue(schema, olds[key], next)) {
-      if (next === undefined && olds[key] === undefined) continue;
+      // Left out, and absent or empty on the server (a repository created without tags has {}).
+      if (next === undefined && isEmpty(olds[key])) continue;
       changes = true;
       if (meta.forceNew || model.identity.includes(key)) replaces.push(key);
     }
@@ -193,6 +202,8 @@ export async function read(name: string, id: string, props: Props): Promise<{ id
   const identity = known ? identityOf(model, props, id) : identityFromId(model, id);
   try {
     const outs = (await client().resource(model).read(identity as never)) as Props;
+    // Its deletion is scheduled (a KMS key pending deletion): gone, as a 404 is.
+    if (isPendingDeletion(model, outs)) return {};
     // Values the server returns once stay in the state (a refresh must not lose them).
     return { id: idOf(model, outs), props: keepRetained(model, outs, props) };
   } catch (err) {

@@ -175,3 +175,69 @@ test.serial('principal, access key and identity policy: the key id is the resour
   await engine.delete(p.id, pOlds);
   t.is((await engine.read(p.id, pOlds)).id, '');
 });
+
+test.serial('KMS key and alias, and a repository encrypted under the key: ids, in-place disable, replacement on another key, delete schedules deletion', async (t) => {
+  const keyNews = await withProvider('kms_key', { description: 'pulumi images', deletionWindowInDays: 7 });
+  t.deepEqual((await engine.check({}, keyNews)).failures, []);
+  t.is((await engine.check({}, { ...keyNews, deletionWindowInDays: 3 })).failures[0]?.property, 'deletionWindowInDays');
+  const key = await engine.create(keyNews);
+  t.regex(key.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  t.like(key.properties, { keyId: key.id, keyState: 'Enabled', enabled: true, keySpec: 'SYMMETRIC_DEFAULT', deletionWindowInDays: 7 });
+  const keyOlds = { ...key.properties, [providerKey]: keyNews[providerKey] };
+  const keyArn = key.properties.arn as string;
+  t.is((await engine.diff(key.id, keyOlds, keyNews)).changes, DIFF_NONE, 'server defaults left out are no change');
+  t.deepEqual((await engine.diff(key.id, keyOlds, { ...keyNews, keySpec: 'SYMMETRIC_DEFAULT' })).changes, DIFF_NONE);
+  const disable = await engine.diff(key.id, keyOlds, { ...keyNews, enabled: false });
+  t.is(disable.changes, DIFF_SOME);
+  t.deepEqual(disable.replaces, [], 'enabled changes in place');
+
+  const spareNews = await withProvider('kms_key', { description: 'spare' });
+  const spare = await engine.create(spareNews);
+  const spareOlds = { ...spare.properties, [providerKey]: spareNews[providerKey] };
+
+  const aliasNews = await withProvider('kms_alias', { aliasName: 'alias/pulumi-images', targetKeyId: key.id });
+  t.deepEqual((await engine.check({}, aliasNews)).failures, []);
+  t.is((await engine.check({}, { ...aliasNews, aliasName: 'my-key' })).failures[0]?.property, 'aliasName');
+  const alias = await engine.create(aliasNews);
+  t.is(alias.id, 'alias/pulumi-images');
+  t.like(alias.properties, { targetKeyArn: keyArn });
+  const aliasOlds = { ...alias.properties, [providerKey]: aliasNews[providerKey] };
+  t.is((await engine.read(alias.id, { [providerKey]: aliasNews[providerKey] })).properties.targetKeyId, key.id, 'read (import) by the alias name');
+  t.is((await engine.read(key.id, { [providerKey]: keyNews[providerKey] })).properties.arn, keyArn, 'read (import) by the key id');
+  const retarget = await engine.diff(alias.id, aliasOlds, { ...aliasNews, targetKeyId: spare.id });
+  t.deepEqual(retarget.replaces, [], 'an alias is pointed at another key in place');
+  t.deepEqual((await engine.diff(alias.id, aliasOlds, { ...aliasNews, aliasName: 'alias/other' })).replaces, ['aliasName']);
+
+  const repoNews = await withProvider('repository', { repositoryName: 'pulumi/secure', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/pulumi-images' } });
+  const repo = await engine.create(repoNews);
+  t.deepEqual(repo.properties.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: 'alias/pulumi-images' });
+  const repoOlds = { ...repo.properties, [providerKey]: repoNews[providerKey] };
+  t.is((await engine.diff(repo.id, repoOlds, repoNews)).changes, DIFF_NONE);
+  const rekeyed = await engine.diff(repo.id, repoOlds, { ...repoNews, encryptionConfiguration: { encryptionType: 'KMS', kmsKey: spare.properties.arn } });
+  t.deepEqual(rekeyed.replaces, ['encryptionConfiguration'], 'another key replaces the repository');
+  const unknownKey = await engine.diff(repo.id, repoOlds, { ...repoNews, encryptionConfiguration: { encryptionType: 'KMS', kmsKey: unknownValue } });
+  t.deepEqual(unknownKey.replaces, ['encryptionConfiguration'], 'a key not known yet may be another one: replace');
+  // A key that cannot be used is refused at creation, naming the field.
+  const missing = await withProvider('repository', { repositoryName: 'pulumi/nokey', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/nothing' } });
+  await t.throwsAsync(engine.create(missing), { message: /KMSKeyNotFound|does not exist/ });
+
+  // Disabling in place keeps the key's id and ARN.
+  const disabled = await engine.update(key.id, keyOlds, { ...keyNews, enabled: false });
+  t.like(disabled.properties, { keyId: key.id, arn: keyArn, keyState: 'Disabled', enabled: false });
+
+  // Delete in dependency order: the repository, the alias, then the keys, whose deletion is scheduled.
+  await engine.delete(repo.id, repoOlds);
+  await engine.delete(alias.id, aliasOlds);
+  t.is((await fetch(`${reg.url}/api/v1/kms/aliases/alias%2Fpulumi-images`)).status, 404);
+  const before = Date.now();
+  await engine.delete(key.id, { ...disabled.properties, [providerKey]: keyNews[providerKey] });
+  const scheduled = (await (await fetch(`${reg.url}/api/v1/kms/keys/${key.id}`)).json()) as { keyState: string; deletionDate: string };
+  t.is(scheduled.keyState, 'PendingDeletion');
+  const days = (Date.parse(scheduled.deletionDate) - before) / 86_400_000;
+  t.true(days > 6.9 && days < 7.1, `deletion in 7 days, got ${days}`);
+  // Pending deletion is gone for Pulumi: a refresh drops it; deleting again is a no-op.
+  t.is((await engine.read(key.id, keyOlds)).id, '', 'a key pending deletion is gone on refresh');
+  await engine.delete(key.id, keyOlds);
+  await engine.delete(spare.id, spareOlds);
+  t.is(((await (await fetch(`${reg.url}/api/v1/kms/keys/${spare.id}`)).json()) as { keyState: string }).keyState, 'PendingDeletion');
+});

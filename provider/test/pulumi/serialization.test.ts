@@ -2,10 +2,16 @@ import { createServer } from 'node:net';
 import test from 'ava';
 import * as pulumi from '@pulumi/pulumi';
 import { resourceModels } from '@berth/registry-server/models';
+import * as berth from '../../src/pulumi/index.ts';
 import { dynamicProvider } from '../../src/pulumi/provider.ts';
 import { serializeProvider } from './engine.ts';
 
 const secret = `berth-secret-${Date.now()}`;
+
+test('every resource model has a Pulumi resource class named by its title', (t) => {
+  const exported = berth as unknown as Record<string, unknown>;
+  for (const model of resourceModels) t.is(typeof exported[model.title], 'function', `${model.title} (${model.name})`);
+});
 
 test('every provider serializes, capturing neither clients nor secrets', async (t) => {
   process.env.BERTH_SECRET_ACCESS_KEY = secret;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { resourceModels, type ResourceModel } from '@berth/registry-server/models';
-import { buildApp, ciPrincipalName, lifecycleRules, pullPolicy, pushPullPolicy, repositoryName } from '../../../examples/cdktf/main.ts';
+import { buildApp, ciPrincipalName, imagesAliasName, lifecycleRules, pullPolicy, pushPullPolicy, repositoryName, secureRepositoryName } from '../../../examples/cdktf/main.ts';
 import { resourceFromModel } from '../../src/terraform/schema/from-model.ts';
 import { encodeMsgpack, Unknown, type CtyType, type CtyValue } from '../../src/terraform/values/index.ts';
 import { startProvider } from './harness.ts';
@@ -79,7 +79,16 @@ test('the app declares a repository, its repository policy and its lifecycle pol
   // Credentials come from the environment, never from the configuration.
   t.deepEqual(tf.provider.berth, [{ endpoint: '${var.endpoint}' }]);
   t.like(tf.variable.endpoint, { type: 'string', default: 'http://127.0.0.1:5000' });
-  t.deepEqual(Object.keys(tf.resource).sort(), ['berth_access_key', 'berth_identity_policy', 'berth_lifecycle_policy', 'berth_principal', 'berth_repository', 'berth_repository_policy']);
+  t.deepEqual(Object.keys(tf.resource).sort(), [
+    'berth_access_key',
+    'berth_identity_policy',
+    'berth_kms_alias',
+    'berth_kms_key',
+    'berth_lifecycle_policy',
+    'berth_principal',
+    'berth_repository',
+    'berth_repository_policy',
+  ]);
 
   const repo = tf.resource.berth_repository?.web;
   t.like(repo, {
@@ -97,6 +106,17 @@ test('the app declares a repository, its repository policy and its lifecycle pol
   t.is(lifecycle?.repository_name, '${berth_repository.web.repository_name}');
   t.deepEqual(JSON.parse(lifecycle?.lifecycle_policy_text as string), lifecycleRules);
   t.deepEqual(tf.output.repository_id, { value: '${berth_repository.web.id}' });
+});
+
+test('the app declares a KMS key, an alias for it, and a repository encrypted under the key through the alias', (t) => {
+  const tf = synthesized;
+  t.like(tf.resource.berth_kms_key?.images_key, { description: `encrypts ${secureRepositoryName}`, deletion_window_in_days: 7 });
+  t.like(tf.resource.berth_kms_alias?.images_alias, { alias_name: imagesAliasName, target_key_id: '${berth_kms_key.images_key.key_id}' });
+  t.like(tf.resource.berth_repository?.secure, {
+    repository_name: secureRepositoryName,
+    encryption_configuration: { encryption_type: 'KMS', kms_key: '${berth_kms_alias.images_alias.alias_name}' },
+  });
+  t.deepEqual(tf.output.images_key_arn, { value: '${berth_kms_key.images_key.arn}' });
 });
 
 test('the app declares a CI service account with a push/pull identity policy on the repository and an access key', (t) => {
@@ -129,7 +149,7 @@ test('every resource block of the synthesized app is valid for the provider', as
       checked++;
     }
   }
-  t.is(checked, 6);
+  t.is(checked, 9);
 });
 
 test('the validation catches what the provider rejects (a broken lifecycle policy)', async (t) => {

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { BerthApiError, BerthClient } from '@berth/registry-server/client';
+import { kmsAliasModel, kmsKeyModel } from '@berth/registry-server/models';
 import { repoRoot, startRegistry } from '../../../test/support/registry.ts';
 import { testAdmin } from '../../../test/support/auth.ts';
 import { reportTerraformAvailability, terraformAvailable, terraformWorkspace } from './terraform-cli.ts';
@@ -127,10 +128,13 @@ maybe('examples/terraform applies as written, plans empty, and destroys', async 
   tf.writeRaw(readFileSync(join(repoRoot, 'examples', 'terraform', 'main.tf'), 'utf8'));
   let r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
-  t.regex(r.out, /Resources: 10 added/);
+  t.regex(r.out, /Resources: 13 added/);
   t.true(r.out.includes(`"web" = "${reg.host}/platform/web"`), r.out);
   t.regex(r.out, /ci_secret_access_key = <sensitive>/);
-  t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items.map((x) => x.repositoryName), ['platform/api', 'platform/web']);
+  t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items.map((x) => x.repositoryName), ['platform/api', 'platform/secure', 'platform/web']);
+  t.deepEqual((await api.repositories.read({ repositoryName: 'platform/secure' })).encryptionConfiguration, { encryptionType: 'KMS', kmsKey: 'alias/platform-images' });
+  const keyId = (await api.resource(kmsAliasModel).read({ aliasName: 'alias/platform-images' })).targetKeyId;
+  t.like(await api.resource(kmsKeyModel).read({ keyId }), { keyState: 'Enabled', enableKeyRotation: true, deletionWindowInDays: 7 });
   t.is((await api.repositoryCreationTemplates.read({ prefix: 'prod' })).imageTagMutability, 'IMMUTABLE');
   // The CI service account's key pushes and pulls platform/web, and nothing else.
   r = await tf.run(['output', '-json']);
@@ -150,6 +154,8 @@ maybe('examples/terraform applies as written, plans empty, and destroys', async 
   t.is(r.code, 0, r.out);
   t.deepEqual((await api.repositories.list({ prefix: 'platform/' })).items, []);
   await t.throwsAsync(api.principals.read({ principalName: 'ci-web' }), { instanceOf: BerthApiError });
+  await t.throwsAsync(api.resource(kmsAliasModel).read({ aliasName: 'alias/platform-images' }), { instanceOf: BerthApiError });
+  t.is((await api.resource(kmsKeyModel).read({ keyId })).keyState, 'PendingDeletion');
 });
 
 maybe('the CDKTF example, synthesized, applies through the provider with references resolved in order', async (t) => {
@@ -171,7 +177,8 @@ maybe('the CDKTF example, synthesized, applies through the provider with referen
   t.regex(r.out, /Installed berth\/berth v0\.1\.0/);
   r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
-  t.regex(r.out, /Resources: 6 added/);
+  t.regex(r.out, /Resources: 9 added/);
+  t.like(await api.repositories.read({ repositoryName: 'platform/secure' }), { encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/platform-images' } });
   t.like(await api.repositories.read({ repositoryName: 'platform/web' }), { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', tags: { team: 'platform' } });
   t.like(await api.principals.read({ principalName: 'ci-web' }), { type: 'SERVICE_ACCOUNT' });
   r = await tf.run(['output', '-json']);

@@ -5,6 +5,8 @@ import { Type } from '@sinclair/typebox';
 import {
   accessKeyModel,
   identityPolicyModel,
+  kmsAliasModel,
+  kmsKeyModel,
   lifecyclePolicyModel,
   principalModel,
   registryPolicyModel,
@@ -29,6 +31,7 @@ import {
   type Field,
   type Projection,
 } from '../../src/terraform/schema/from-model.ts';
+import { isFixedOutput, isPendingDeletion, pendingDeletionOutputs } from '../../src/model-facts.ts';
 import { fromTerraformName, toTerraformName } from '../../src/terraform/schema/names.ts';
 import type { TfAttribute } from '../../src/terraform/schema/tfplugin-schema.ts';
 import { validateBlock } from '../../src/terraform/schema/validate.ts';
@@ -36,7 +39,18 @@ import { cty, parseType, typeEquals, typeJsonString } from '../../src/terraform/
 import { decodeMsgpack, encodeMsgpack } from '../../src/terraform/values/msgpack.ts';
 import { Unknown, unknown } from '../../src/terraform/values/value.ts';
 
-const models: ResourceModel[] = [repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel, principalModel, accessKeyModel, identityPolicyModel];
+const models: ResourceModel[] = [
+  repositoryModel,
+  repositoryCreationTemplateModel,
+  repositoryPolicyModel,
+  registryPolicyModel,
+  lifecyclePolicyModel,
+  principalModel,
+  accessKeyModel,
+  identityPolicyModel,
+  kmsKeyModel,
+  kmsAliasModel,
+];
 
 /** Attribute flags in a compact form: R required, O optional, C computed, S sensitive, F forceNew. */
 function flags(f: Field): string {
@@ -114,6 +128,30 @@ const expectations: [ResourceModel, string, string, string, (readonly string[])?
   [identityPolicyModel, 'policy_name', 'RF', '"string"'],
   [identityPolicyModel, 'policy_text', 'R', '"string"'],
   [identityPolicyModel, 'id', 'C', '"string"'],
+  [kmsKeyModel, 'description', 'O', '"string"'],
+  [kmsKeyModel, 'key_usage', 'OCF', '"string"', ['ENCRYPT_DECRYPT']],
+  [kmsKeyModel, 'key_spec', 'OCF', '"string"', ['SYMMETRIC_DEFAULT']],
+  [kmsKeyModel, 'enabled', 'OC', '"bool"'],
+  [kmsKeyModel, 'enable_key_rotation', 'OC', '"bool"'],
+  [kmsKeyModel, 'rotation_period_in_days', 'OC', '"number"'],
+  [kmsKeyModel, 'deletion_window_in_days', 'OC', '"number"'],
+  [kmsKeyModel, 'tags', 'O', '["map","string"]'],
+  [kmsKeyModel, 'key_id', 'C', '"string"'],
+  [kmsKeyModel, 'arn', 'C', '"string"'],
+  [kmsKeyModel, 'key_state', 'C', '"string"', ['Enabled', 'Disabled', 'PendingDeletion']],
+  [kmsKeyModel, 'key_manager', 'C', '"string"', ['CUSTOMER', 'BERTH']],
+  [kmsKeyModel, 'created_at', 'C', '"string"'],
+  [kmsKeyModel, 'deletion_date', 'C', '"string"'],
+  [kmsKeyModel, 'next_rotation_date', 'C', '"string"'],
+  [kmsKeyModel, 'current_key_version', 'C', '"number"'],
+  [kmsKeyModel, 'version', 'C', '"number"'],
+  [kmsKeyModel, 'id', 'C', '"string"'],
+  [kmsAliasModel, 'alias_name', 'RF', '"string"'],
+  [kmsAliasModel, 'target_key_id', 'R', '"string"'],
+  [kmsAliasModel, 'arn', 'C', '"string"'],
+  [kmsAliasModel, 'target_key_arn', 'C', '"string"'],
+  [kmsAliasModel, 'version', 'C', '"number"'],
+  [kmsAliasModel, 'id', 'C', '"string"'],
 ];
 
 for (const [model, name, expectedFlags, typeOrNesting, enumValues] of expectations) {
@@ -323,6 +361,38 @@ test('an assigned id (an access key): the import id and the address of the resou
   t.throws(bad({ assignedId: 'createdAt' }), { instanceOf: SchemaProjectionError, message: /does not appear in the path/ });
   t.throws(bad({ identity: ['principalName'] }), { instanceOf: SchemaProjectionError, message: /no input identity/ });
   t.throws(bad({ assignedId: 'nothing', path: '/access-keys/{nothing}' }), { instanceOf: SchemaProjectionError, message: /is not an output/ });
+});
+
+test('KMS: a key is addressed by the id the registry assigns, an alias by its name', (t) => {
+  const key = resourceFromModel(kmsKeyModel);
+  t.deepEqual(idFieldsOf(kmsKeyModel), ['keyId']);
+  t.is(key.assigned?.name, 'key_id');
+  t.is(key.byName.get('id')?.description, 'The key_id the registry assigned on create; the import id.');
+  const keyId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const state = fromModelValue(key, { keyId, arn: `arn:berth:kms:local:000000000000:key/${keyId}`, keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: '2025-01-01T00:00:00Z', currentKeyVersion: 1, version: 1 });
+  t.is(state.id, keyId);
+  t.deepEqual(addressOf(key, state), { keyId });
+  t.deepEqual(parseImportId(kmsKeyModel, keyId), { keyId });
+  const alias = resourceFromModel(kmsAliasModel);
+  t.is(alias.assigned, undefined);
+  t.deepEqual(parseImportId(kmsAliasModel, 'alias/team/images'), { aliasName: 'alias/team/images' }, 'an alias name with slashes is one id');
+  t.is(importIdOf(kmsAliasModel, { aliasName: 'alias/team/images', targetKeyId: keyId }), 'alias/team/images');
+  t.deepEqual(forceNewPaths(key.fields), [['key_spec'], ['key_usage']]);
+  t.deepEqual(forceNewPaths(alias.fields), [['alias_name']]);
+});
+
+test('model facts: pending deletion, and the outputs fixed at creation that plans keep', (t) => {
+  t.deepEqual(pendingDeletionOutputs(kmsKeyModel), ['keyState']);
+  for (const m of models.filter((x) => x !== kmsKeyModel)) t.deepEqual(pendingDeletionOutputs(m), [], m.name);
+  t.true(isPendingDeletion(kmsKeyModel, { keyState: 'PendingDeletion' }));
+  t.false(isPendingDeletion(kmsKeyModel, { keyState: 'Disabled' }));
+  const fixed = (m: ResourceModel) => Object.keys(m.outputs.properties).filter((k) => isFixedOutput(m, k));
+  t.deepEqual(fixed(repositoryModel), ['repositoryId', 'registryId', 'repositoryArn', 'repositoryUri', 'createdAt']);
+  t.deepEqual(fixed(kmsKeyModel), ['keyId', 'arn', 'createdAt']);
+  t.deepEqual(fixed(kmsAliasModel), ['arn'], 'targetKeyArn follows targetKeyId');
+  t.deepEqual(fixed(principalModel), ['principalId', 'arn', 'registryId', 'createdAt']);
+  t.deepEqual(fixed(accessKeyModel), ['accessKeyId', 'createdAt']);
+  t.deepEqual(fixed(repositoryCreationTemplateModel), ['createdAt']);
 });
 
 test('forceNew paths', (t) => {

@@ -23,6 +23,9 @@ import type { RouteAuth } from '../auth/actions.ts';
 import type { IdentityStore } from '../auth/identity-store.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import { registerIdentityRoutes } from './identity-routes.ts';
+import type { KeyService } from '../kms/key-service.ts';
+import { kmsResourceOf } from '../kms/handlers.ts';
+import { registerKmsRoutes } from './kms-routes.ts';
 
 export const apiPrefix = '/api/v1';
 
@@ -34,6 +37,7 @@ export interface ApiContext {
   readonly guard: Guard;
   readonly identities: IdentityStore;
   readonly tokens: TokenService;
+  readonly keys: KeyService;
 }
 
 /** Ajv must accept the model's extension keyword (it carries IaC facts, not constraints). */
@@ -102,7 +106,7 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
 
   app.get('/openapi.json', { config: { auth: { action: 'berth:GetApiDescription', resource: 'registry' } } }, async () => app.swagger());
 
-  registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry));
+  registerResource(app, repositoryModel, new RepositoryHandler(ctx.meta, ctx.registry, ctx.keys));
   registerResource(app, repositoryCreationTemplateModel, new TemplateHandler(ctx.meta));
   registerImageRoutes(app, new ImageService(ctx.meta, ctx.registry.registryId));
   const registryId = { registryId: ctx.registry.registryId };
@@ -134,6 +138,7 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   );
   registerLifecycleRoutes(app, ctx.meta, ctx.lifecycle);
   registerIdentityRoutes(app, { identities: ctx.identities, tokens: ctx.tokens, guard: ctx.guard, registryId: ctx.registry.registryId });
+  registerKmsRoutes(app, { keys: ctx.keys, principalOf: async (req) => (await ctx.guard.caller(req, true)).principal?.arn });
 }
 
 /** The ARN a management request acts on: named by the path, or on create by the body. */
@@ -156,7 +161,7 @@ async function resourceOf(ctx: ApiContext, req: FastifyRequest, auth: RouteAuth)
       return authz.principal(key?.principalName ?? named('principalName') ?? '*');
     }
     case 'kmsKey':
-      return authz.kmsKey(named('keyId') ?? '*');
+      return kmsResourceOf(ctx.keys, req);
     case 'registry':
       return authz.registryResource();
   }

@@ -2,6 +2,7 @@ import { RegistryError } from '../errors.ts';
 import type { MetadataStore, Repository, RepositorySettings } from '../meta/metadata-store.ts';
 import type { repositoryModel, RepositoryInput } from '../model/resources/repository.ts';
 import { isValidName } from '../names.ts';
+import { unusable, type KeyService } from '../kms/key-service.ts';
 import type { Identity, Page, Representation, ResourceHandler } from './resource-handler.ts';
 
 type Model = typeof repositoryModel;
@@ -16,15 +17,18 @@ export interface RegistryIdentity {
 export class RepositoryHandler implements ResourceHandler<Model> {
   private readonly meta: MetadataStore;
   private readonly registry: RegistryIdentity;
+  private readonly keys: KeyService;
 
-  constructor(meta: MetadataStore, registry: RegistryIdentity) {
+  constructor(meta: MetadataStore, registry: RegistryIdentity, keys: KeyService) {
     this.meta = meta;
     this.registry = registry;
+    this.keys = keys;
   }
 
   async create(input: RepositoryInput): Promise<Representation<Model>> {
     if (!isValidName(input.repositoryName)) throw new RegistryError('InvalidParameter', 'invalid repository name', { field: 'repositoryName' });
     const settings = settingsFrom(input, undefined);
+    if (settings.kmsKey !== undefined) await checkKey(this.keys, settings.kmsKey);
     const created = await this.meta.createRepository(input.repositoryName, settings);
     if (!created) throw new RegistryError('RepositoryAlreadyExists', `repository ${input.repositoryName} already exists`, { field: 'repositoryName' });
     return this.represent(created);
@@ -93,6 +97,20 @@ export class RepositoryHandler implements ResourceHandler<Model> {
   }
 }
 
+/** A repository is created only under a key that exists and can be used now (as ECR asks of KMS). */
+export async function checkKey(keys: KeyService, ref: string): Promise<void> {
+  const field = 'encryptionConfiguration.kmsKey';
+  let key;
+  try {
+    key = await keys.resolveKey(ref, { createDefault: false });
+  } catch (err) {
+    if (err instanceof RegistryError) throw new RegistryError(err.code, err.message, { field });
+    throw err;
+  }
+  const refusal = unusable(key);
+  if (refusal) throw new RegistryError(refusal.code, refusal.message, { field });
+}
+
 function notFound(name: string): RegistryError {
   return new RegistryError('RepositoryNotFound', `repository ${name} does not exist`, { field: 'repositoryName' });
 }
@@ -130,21 +148,18 @@ export function settingsFrom(input: RepositoryInput, current: RepositorySettings
     });
   }
   const encryption = input.encryptionConfiguration ?? (current ? { encryptionType: current.encryptionType, kmsKey: current.kmsKey } : { encryptionType: 'AES256' as const });
-  if (encryption.encryptionType === 'KMS') {
-    // KMS keys arrive with the key service; until then only the registry-managed key exists.
-    throw new RegistryError('InvalidParameter', 'KMS encryption is not available yet: use encryptionType AES256 (the registry-managed key)', {
-      field: 'encryptionConfiguration.encryptionType',
-    });
+  if (encryption.encryptionType === 'KMS' && (encryption.kmsKey === undefined || encryption.kmsKey === '')) {
+    throw new RegistryError('InvalidParameter', 'encryptionType KMS needs kmsKey: a key id, alias (alias/<name>) or key ARN', { field: 'encryptionConfiguration.kmsKey' });
   }
-  if (encryption.kmsKey !== undefined) {
+  if (encryption.encryptionType !== 'KMS' && encryption.kmsKey !== undefined) {
     throw new RegistryError('InvalidParameter', 'kmsKey is only allowed with encryptionType KMS', { field: 'encryptionConfiguration.kmsKey' });
   }
   return {
     imageTagMutability: mutability,
     tagMutabilityExclusions: withExclusions ? [...new Set((filters ?? []).map((f) => f.filter))] : [],
     scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? current?.scanOnPush ?? false,
-    encryptionType: 'AES256',
-    kmsKey: undefined,
+    encryptionType: encryption.encryptionType,
+    kmsKey: encryption.encryptionType === 'KMS' ? encryption.kmsKey : undefined,
     tags: input.tags ?? current?.tags ?? {},
   };
 }

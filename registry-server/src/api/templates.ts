@@ -22,7 +22,7 @@ function normalize(input: TemplateInput): TemplateInput {
       ? { imageTagMutabilityExclusionFilters: settings.tagMutabilityExclusions.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) }
       : {}),
     imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
-    encryptionConfiguration: { encryptionType: settings.encryptionType },
+    encryptionConfiguration: { encryptionType: settings.encryptionType, ...(settings.kmsKey !== undefined ? { kmsKey: settings.kmsKey } : {}) },
     resourceTags: { ...settings.tags },
   };
   if (input.repositoryPolicy !== undefined) out.repositoryPolicy = canonicalPolicyText(input.repositoryPolicy, 'repositoryPolicy');

@@ -110,6 +110,52 @@ export function encryptingStream(key: Buffer, salt: Buffer, context: Buffer, for
 }
 
 /**
+ * Authenticates and decrypts single stored chunks of one blob: the primitive under
+ * decryptingStream and the positional sender. Reuses its nonce and AAD buffers across chunks.
+ */
+export class ChunkOpener {
+  readonly chunkSize: number;
+  readonly plainSize: number;
+  readonly lastIndex: number;
+  private readonly secret: KeyObject;
+  private readonly salt: Buffer;
+  private readonly nonce = Buffer.alloc(12);
+  private readonly aad: Buffer;
+
+  constructor(key: Buffer, salt: Buffer, context: Buffer, format: ChunkedFormat, plainSize: number) {
+    checkKeyMaterial(key, salt, context);
+    this.chunkSize = checkFormat(format);
+    checkSize(plainSize);
+    this.plainSize = plainSize;
+    this.lastIndex = chunkCount(plainSize, format) - 1;
+    this.secret = createSecretKey(key);
+    this.salt = salt;
+    this.aad = newAad(context);
+  }
+
+  /** Stored length of chunk `index` (its plaintext and its tag). */
+  storedLength(index: number): number {
+    return (index === this.lastIndex ? this.plainSize - index * this.chunkSize : this.chunkSize) + tagBytes;
+  }
+
+  /** The plaintext of chunk `index` from exactly its stored bytes; BlobIntegrityError when they fail authentication. */
+  open(index: number, stored: Buffer): Buffer {
+    const ctEnd = stored.length - tagBytes;
+    const decipher = createDecipheriv(algorithm, this.secret, writeNonce(this.nonce, this.salt, index), { authTagLength: tagBytes });
+    decipher.setAAD(writeAadSuffix(this.aad, index, index === this.lastIndex));
+    decipher.setAuthTag(stored.subarray(ctEnd));
+    const plain = decipher.update(stored.subarray(0, ctEnd));
+    try {
+      decipher.final();
+    } catch {
+      // `plain` is unauthenticated: drop it, never release it.
+      throw new BlobIntegrityError(`encrypted blob chunk ${index} failed authentication`);
+    }
+    return plain;
+  }
+}
+
+/**
  * Stored bytes in, plaintext out. Input must be exactly the stored range that
  * plainRangeToChunks(range, plainSize, format) names; output is exactly the plaintext of the
  * range (the whole blob when undefined). Each chunk's plaintext is released only after its tag
@@ -123,14 +169,9 @@ export function decryptingStream(
   plainSize: number,
   range?: ByteRange,
 ): Transform {
-  checkKeyMaterial(key, salt, context);
-  const c = checkFormat(format);
-  checkSize(plainSize);
+  const opener = new ChunkOpener(key, salt, context, format, plainSize);
+  const c = opener.chunkSize;
   const span = plainRangeToChunks(range, plainSize, format);
-  const lastIndex = chunkCount(plainSize, format) - 1;
-  const secret = createSecretKey(key);
-  const nonce = Buffer.alloc(12);
-  const aad = newAad(context);
   let held: Buffer | undefined;
   let fill = 0;
   let index = span.firstChunk;
@@ -139,24 +180,11 @@ export function decryptingStream(
   let failed = false;
 
   // Stored length of the chunk being read (0 once past the span: no more input is allowed).
-  const storedLength = (i: number): number => {
-    if (i > span.lastChunk) return 0;
-    return (i === lastIndex ? plainSize - i * c : c) + tagBytes;
-  };
+  const storedLength = (i: number): number => (i > span.lastChunk ? 0 : opener.storedLength(i));
   let need = storedLength(index);
 
   const open = (stored: Buffer): Buffer => {
-    const ctEnd = stored.length - tagBytes;
-    const decipher = createDecipheriv(algorithm, secret, writeNonce(nonce, salt, index), { authTagLength: tagBytes });
-    decipher.setAAD(writeAadSuffix(aad, index, index === lastIndex));
-    decipher.setAuthTag(stored.subarray(ctEnd));
-    const plain = decipher.update(stored.subarray(0, ctEnd));
-    try {
-      decipher.final();
-    } catch {
-      // `plain` is unauthenticated: drop it, never push it.
-      throw new BlobIntegrityError(`encrypted blob chunk ${index} failed authentication`);
-    }
+    const plain = opener.open(index, stored);
     index += 1;
     need = storedLength(index);
     const from = skip;

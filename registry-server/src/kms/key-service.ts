@@ -170,7 +170,7 @@ function checkContext(context: EncryptionContext | undefined): void {
 }
 
 /** Why a key in this state cannot be used for cryptography; undefined when it can. */
-function unusable(key: KmsKeyRecord): RegistryError | undefined {
+export function unusable(key: KmsKeyRecord): RegistryError | undefined {
   if (key.keyState === 'Disabled') return new RegistryError('KMSDisabled', `KMS key ${key.keyId} is disabled; enable it to use it`, { field: 'keyId' });
   if (key.keyState === 'PendingDeletion') {
     return new RegistryError('KMSInvalidState', `KMS key ${key.keyId} is pending deletion (on ${key.deletionDate ?? '?'}); cancel the deletion and enable it to use it`, { field: 'keyId' });

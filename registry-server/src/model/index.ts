@@ -3,9 +3,11 @@ import { repositoryCreationTemplateModel } from './resources/repository-creation
 import { repositoryModel } from './resources/repository.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from './resources/policies.ts';
 import { accessKeyModel, identityPolicyModel, principalModel } from './resources/identity.ts';
+import { kmsAliasModel, kmsKeyModel } from './resources/kms.ts';
 
 export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
 export { principalModel, accessKeyModel, identityPolicyModel };
+export { kmsKeyModel, kmsAliasModel };
 export { fieldMeta, metaKeyword, withMeta, type FieldMeta } from './meta.ts';
 export type { ResourceModel, Operation } from './resource.ts';
 // Image operations are not resources, but their shapes are shared too (IaC data sources).
@@ -23,4 +25,6 @@ export const resourceModels = [
   principalModel,
   accessKeyModel,
   identityPolicyModel,
+  kmsKeyModel,
+  kmsAliasModel,
 ] as const;

@@ -4,7 +4,7 @@ import { parseDigest } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import { assertName } from '../names.ts';
 import { canPresign, hasPositionalReads, type ByteRange } from '../storage/blob-store.ts';
-import { sendBlobRange } from './blob-sender.ts';
+import { sendBlobRange, sendDecryptedRange } from './blob-sender.ts';
 import { requireRepository, type OciContext, type RouteMatch } from './context.ts';
 
 const rangePattern = /^bytes=(\d{0,15})-(\d{0,15})$/;
@@ -40,8 +40,10 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
   const repo = await requireRepository(ctx, name);
   const blob = await ctx.meta.getRepositoryBlob(repo.id, digest);
   if (!blob) throw new RegistryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
-  // Pulls from object storage may go straight to it; clients follow 307 with their Range header.
-  if (req.method === 'GET' && ctx.limits.redirectSeconds > 0 && canPresign(ctx.store)) {
+  const encrypted = await ctx.vault.encrypted(digest);
+  // Pulls from object storage may go straight to it (not encrypted ones: only Berth holds their
+  // keys); clients follow 307 with their Range header.
+  if (req.method === 'GET' && !encrypted && ctx.limits.redirectSeconds > 0 && canPresign(ctx.store)) {
     const location = await ctx.store.presignedGetUrl(digest, ctx.limits.redirectSeconds);
     return reply.code(307).headers({ Location: location, 'Docker-Content-Digest': digest, 'Cache-Control': 'no-store', 'Content-Length': '0' }).send();
   }
@@ -62,8 +64,22 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
   } else {
     headers['Content-Length'] = String(blob.size);
   }
+  if (req.method === 'HEAD') return reply.headers(headers).send();
+  if (encrypted) {
+    // Decrypted (and authenticated) chunk by chunk; a key that cannot be used is refused before
+    // any header is sent. A chunk failing authentication ends the response early.
+    const sealed = await ctx.vault.openSealed(digest, range);
+    if (sealed) {
+      reply.hijack();
+      reply.raw.writeHead(reply.statusCode, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers });
+      await sendDecryptedRange(reply.raw, sealed.reader, sealed.opener, sealed.span);
+      return reply;
+    }
+    const plain = await ctx.vault.read(digest, range);
+    plain.once('error', (err) => req.log.error({ err, digest }, 'encrypted blob failed to decrypt'));
+    return reply.headers(headers).send(plain);
+  }
   reply.headers(headers);
-  if (req.method === 'HEAD') return reply.send();
   if (hasPositionalReads(ctx.store)) {
     const reader = await ctx.store.openBlob(digest).catch((err: unknown) => {
       req.log.error({ err, digest }, 'blob recorded in metadata but missing from storage');

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { BlobIntegrityError, tagBytes, type ChunkOpener, type ChunkSpan } from '../crypto/chunked-aead.ts';
 import type { BlobReader } from '../storage/blob-store.ts';
 
 const chunkSize = 1 << 20;
@@ -55,5 +56,83 @@ export async function sendBlobRange(res: ServerResponse, reader: BlobReader, sta
   } finally {
     await reader.close();
     if (reusable) buffers.forEach(release);
+  }
+}
+
+/**
+ * Streams the plaintext of an encrypted blob's chunks `span` to the response, reading whole
+ * chunks by position into two reused buffers: the next group of chunks is read while the
+ * current one is authenticated and decrypted, and reading waits while the socket is full. A
+ * chunk that fails authentication ends the response early (the client sees a short body).
+ */
+export async function sendDecryptedRange(res: ServerResponse, reader: BlobReader, opener: ChunkOpener, span: ChunkSpan): Promise<void> {
+  const storedChunk = opener.chunkSize + tagBytes;
+  const perGroup = Math.max(1, Math.floor(chunkSize / storedChunk));
+  const groupBytes = perGroup * storedChunk;
+  const buffers = [Buffer.allocUnsafe(groupBytes), Buffer.allocUnsafe(groupBytes)] as const;
+  let skip = span.skip;
+  let left = span.length;
+  interface Group {
+    readonly first: number;
+    readonly count: number;
+    readonly filled: Buffer;
+  }
+  const readGroup = async (first: number, buffer: Buffer): Promise<Group> => {
+    const count = Math.min(perGroup, span.lastChunk - first + 1);
+    let length = 0;
+    for (let i = first; i < first + count; i++) length += opener.storedLength(i);
+    const position = first * storedChunk;
+    let got = 0;
+    while (got < length) {
+      const n = await reader.read(buffer.subarray(got), length - got, position + got);
+      if (n === 0) throw new BlobIntegrityError(`encrypted blob ends at ${position + got}, before ${position + length}`);
+      got += n;
+    }
+    return { first, count, filled: buffer.subarray(0, length) };
+  };
+  const closed = new Promise<never>((_, reject) => {
+    res.once('close', () => {
+      if (!res.writableFinished) reject(new Error('client closed the connection'));
+    });
+  });
+  closed.catch(() => undefined);
+  try {
+    let turn = 0;
+    // The socket's acceptance of the previous group's last write: decrypting a group overlaps
+    // the socket taking the one before, and at most two groups are ever queued.
+    let previous: Promise<void> | undefined;
+    let next: Promise<Group> | undefined = readGroup(span.firstChunk, buffers[0]);
+    while (next) {
+      const group: Group = await Promise.race([next, closed]);
+      turn ^= 1;
+      const after: number = group.first + group.count;
+      next = after <= span.lastChunk ? readGroup(after, buffers[turn] as Buffer) : undefined;
+      // An early failure must not surface as an unhandled rejection while we decrypt.
+      next?.catch(() => undefined);
+      let offset = 0;
+      let written: Promise<void> | undefined;
+      for (let i = group.first; i < after; i++) {
+        const length = opener.storedLength(i);
+        let plain = opener.open(i, group.filled.subarray(offset, offset + length));
+        offset += length;
+        if (skip > 0 || plain.length > left) plain = plain.subarray(skip, Math.min(plain.length, skip + left));
+        skip = 0;
+        left -= plain.length;
+        if (plain.length > 0) {
+          written = new Promise<void>((resolve, reject) => {
+            res.write(plain, (err) => (err ? reject(err) : resolve()));
+          });
+          written.catch(() => undefined);
+        }
+      }
+      if (previous) await Promise.race([previous, closed]);
+      previous = written;
+    }
+    if (previous) await Promise.race([previous, closed]);
+    res.end();
+  } catch (err) {
+    res.destroy(err as Error);
+  } finally {
+    await reader.close();
   }
 }

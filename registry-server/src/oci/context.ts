@@ -6,6 +6,7 @@ import { findTemplate } from '../api/templates.ts';
 import type { PullRecorder } from '../registry/pull-recorder.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import type { BlobVault } from '../registry/blob-vault.ts';
 import type { Guard } from '../auth/guard.ts';
 
 export interface OciLimits {
@@ -20,6 +21,8 @@ export interface OciLimits {
 export interface OciContext {
   readonly meta: MetadataStore;
   readonly store: BlobStore;
+  /** The store seen through encryption at rest: encrypted blobs are read only through it. */
+  readonly vault: BlobVault;
   readonly uploads: UploadService;
   readonly pulls: PullRecorder;
   readonly limits: OciLimits;

@@ -3,7 +3,7 @@ import { parseDigest, type DigestAlgorithm } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import type { UploadSession } from '../meta/metadata-store.ts';
 import { assertName } from '../names.ts';
-import { rangeHeaders, type ChunkRange } from '../registry/uploads.ts';
+import { rangeHeaders, type ChunkRange, type OpenUpload } from '../registry/uploads.ts';
 import { hasBody, queryString, repositoryForPush, requireRepository, type OciContext, type RouteMatch } from './context.ts';
 
 const contentRangePattern = /^(?:bytes[ =])?(\d{1,15})-(\d{1,15})(?:\/(?:\d{1,15}|\*))?$/;
@@ -81,7 +81,7 @@ export async function startUpload(req: FastifyRequest, reply: FastifyReply, { na
   return reply.code(202).headers({ ...sessionHeaders(name, session, 0), 'Content-Length': '0' }).send();
 }
 
-async function sessionFor(ctx: OciContext, { name, reference }: RouteMatch): Promise<UploadSession> {
+async function sessionFor(ctx: OciContext, { name, reference }: RouteMatch): Promise<OpenUpload> {
   assertName(name);
   const repo = await requireRepository(ctx, name).catch(() => {
     throw new RegistryError('BLOB_UPLOAD_UNKNOWN');

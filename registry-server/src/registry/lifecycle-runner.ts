@@ -113,35 +113,3 @@ export class LifecycleRunner {
     }
   }
 }
-
-/** Runs every lifecycle policy on an interval (0 disables). */
-export class LifecycleScheduler {
-  private readonly timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-
-  /** `claim` says whether this replica runs this tick (it holds the schedule's lease). */
-  constructor(
-    runner: LifecycleRunner,
-    intervalSeconds: number,
-    claim: () => Promise<boolean>,
-    onError: (err: unknown) => void,
-    onRun: (r: { repositories: number; expired: number }) => void,
-  ) {
-    if (intervalSeconds <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return; // the previous run is still going
-      this.running = claim()
-        .then((mine) => (mine ? runner.executeAll().then(onRun) : undefined))
-        .catch(onError)
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, intervalSeconds * 1000);
-    this.timer.unref();
-  }
-
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-}

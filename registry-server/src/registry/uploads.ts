@@ -3,7 +3,7 @@ import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import type { Digest, DigestAlgorithm } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import type { BlobRecord, MetadataStore, Repository, UploadSession } from '../meta/metadata-store.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
+import type { BlobVault, WriteKey } from './blob-vault.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { HashingTap } from './hashing-tap.ts';
 import type { HashPool, StreamHash } from './stream-hash.ts';
@@ -16,6 +16,11 @@ export interface UploadLimits {
 export interface ChunkRange {
   readonly start: number;
   readonly end: number;
+}
+
+/** A session with the repository it belongs to (whose key its blobs are written under). */
+export interface OpenUpload extends UploadSession {
+  readonly repository: Repository;
 }
 
 interface CachedHash {
@@ -36,45 +41,48 @@ export class UploadService {
   private readonly hashes = new Map<string, CachedHash>();
   private readonly busy = new Set<string>();
   private readonly meta: MetadataStore;
-  private readonly store: BlobStore;
+  private readonly vault: BlobVault;
   private readonly limits: UploadLimits;
   private readonly hashing: HashPool;
 
-  constructor(meta: MetadataStore, store: BlobStore, hashing: HashPool, limits: UploadLimits) {
+  constructor(meta: MetadataStore, vault: BlobVault, hashing: HashPool, limits: UploadLimits) {
     this.meta = meta;
-    this.store = store;
+    this.vault = vault;
     this.hashing = hashing;
     this.limits = limits;
   }
 
   async start(repository: Repository, algorithm: DigestAlgorithm): Promise<UploadSession> {
+    // A repository whose key is disabled refuses the push before any byte is sent.
+    await this.vault.keyFor(repository);
     const id = randomUUID();
-    await this.store.createUpload(id);
+    await this.vault.createUpload(id);
     try {
       return await this.meta.createUpload({ id, repositoryId: repository.id, digestAlgorithm: algorithm });
     } catch (err) {
-      await this.store.deleteUpload(id);
+      await this.vault.deleteUpload(id);
       throw err;
     }
   }
 
   /** The session, if it exists and belongs to `repository`. */
-  async find(repository: Repository, id: string): Promise<UploadSession> {
+  async find(repository: Repository, id: string): Promise<OpenUpload> {
     const session = /^[0-9a-f-]{36}$/.test(id) ? await this.meta.getUpload(id) : undefined;
     if (!session || session.repositoryId !== repository.id) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id.slice(0, 100) } });
     }
-    return session;
+    return { ...session, repository };
   }
 
   /** Appends one chunk (of `declaredBytes`, when the request says); returns the new durable length. */
-  async append(session: UploadSession, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
+  async append(session: OpenUpload, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
     return this.exclusive(session, async () => this.appendLocked(session, data, range, declaredBytes));
   }
 
   /** Closes the session: appends an optional final chunk, verifies the digest and publishes the blob. */
-  async finish(session: UploadSession, digest: Digest, data: Readable | undefined, range?: ChunkRange, declaredBytes?: number): Promise<BlobRecord> {
+  async finish(session: OpenUpload, digest: Digest, data: Readable | undefined, range?: ChunkRange, declaredBytes?: number): Promise<BlobRecord> {
     return this.exclusive(session, async () => {
+      const key = await this.vault.keyFor(session.repository);
       const length = data ? await this.appendLocked(session, data, range, declaredBytes) : await this.durableLength(session.id);
       let actual: string;
       try {
@@ -89,7 +97,7 @@ export class UploadService {
         });
       }
       const blob = { digest: digest.value, size: length };
-      await this.publish(session.id, blob);
+      await this.vault.commit(session.id, blob.size, blob.digest, key);
       await this.meta.completeUpload(session.id, session.repositoryId, blob);
       this.forget(session.id);
       return blob;
@@ -110,7 +118,7 @@ export class UploadService {
    * otherwise drop the session so the client starts over.
    */
   private async recoverPublished(session: UploadSession, digest: Digest, length: number): Promise<BlobRecord> {
-    const stored = await this.store.stat(digest.value);
+    const stored = await this.vault.stat(digest.value);
     if (stored?.size === length) {
       const blob = { digest: digest.value, size: length };
       await this.meta.completeUpload(session.id, session.repositoryId, blob);
@@ -123,16 +131,17 @@ export class UploadService {
   async cancel(session: UploadSession): Promise<void> {
     await this.meta.deleteUpload(session.id);
     this.forget(session.id);
-    await this.store.deleteUpload(session.id);
+    await this.vault.deleteUpload(session.id);
   }
 
   /** A whole blob in one request (POST ?digest=), with no session row. */
   async monolithic(repository: Repository, digest: Digest, data: Readable, declaredBytes?: number): Promise<BlobRecord> {
+    const key = await this.vault.keyFor(repository);
     const id = `m-${randomUUID()}`;
-    await this.store.createUpload(id);
+    await this.vault.createUpload(id);
     const hash = this.hashing.open(digest.algorithm, declaredBytes);
     try {
-      const length = await this.store.appendUpload(id, 0, through(data, this.tap(hash, 0)));
+      const length = await this.vault.append(id, 0, through(data, this.tap(hash, 0)), key);
       const actual = await hash.peek();
       if (actual !== digest.value) {
         throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
@@ -140,11 +149,11 @@ export class UploadService {
         });
       }
       const blob = { digest: digest.value, size: length };
-      await this.publish(id, blob);
+      await this.vault.commit(id, blob.size, blob.digest, key);
       await this.meta.putBlob(repository.id, blob);
       return blob;
     } catch (err) {
-      await this.store.deleteUpload(id);
+      await this.vault.deleteUpload(id);
       throw err;
     } finally {
       hash.dispose();
@@ -155,6 +164,8 @@ export class UploadService {
   async mount(repository: Repository, from: Repository, digest: string): Promise<BlobRecord | undefined> {
     const blob = await this.meta.getRepositoryBlob(from.id, digest);
     if (!blob) return undefined;
+    // The blob's data key is wrapped under this repository's key too (or it is encrypted now).
+    await this.vault.link(digest, await this.vault.keyFor(repository));
     return (await this.meta.linkBlob(repository.id, digest)) ? blob : undefined;
   }
 
@@ -162,16 +173,16 @@ export class UploadService {
   async sweepOrphans(olderThan: Date): Promise<number> {
     const live = await this.meta.listUploadIds();
     let removed = 0;
-    for await (const u of this.store.listUploads()) {
+    for await (const u of this.vault.listUploads()) {
       if (!live.has(u.id) && u.modified < olderThan) {
-        await this.store.deleteUpload(u.id);
+        await this.vault.deleteUpload(u.id);
         removed++;
       }
     }
     return removed;
   }
 
-  private async appendLocked(session: UploadSession, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
+  private async appendLocked(session: OpenUpload, data: Readable, range?: ChunkRange, declaredBytes?: number): Promise<number> {
     const current = await this.meta.getUpload(session.id);
     if (!current) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
     const offset = current.offset;
@@ -186,7 +197,7 @@ export class UploadService {
     let length: number;
     try {
       hash = await this.hashAt(session.id, offset, algorithm, declaredBytes === undefined ? undefined : offset + declaredBytes);
-      length = await this.store.appendUpload(session.id, offset, through(data, this.tap(hash, offset)));
+      length = await this.vault.append(session.id, offset, through(data, this.tap(hash, offset)), await this.vault.keyFor(session.repository));
     } catch (err) {
       hash?.dispose(); // it absorbed bytes that are not durable
       if (err instanceof BlobNotFoundError) {
@@ -227,7 +238,7 @@ export class UploadService {
     const hash = this.hashing.open(algorithm, expectedBytes ?? (offset > 0 ? offset : undefined));
     if (offset > 0) {
       try {
-        const stream = await this.store.readUpload(id, offset);
+        const stream = await this.vault.readUpload(id, offset);
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           const pending = hash.update(chunk);
           if (pending) await pending;
@@ -248,15 +259,6 @@ export class UploadService {
       // Back into the cache: a failed verification leaves the session usable.
       this.remember(id, { hash, offset: length });
     }
-  }
-
-  private async publish(uploadId: string, blob: BlobRecord): Promise<void> {
-    // Content already stored under this digest: keep it and drop the duplicate upload.
-    if ((await this.meta.getBlob(blob.digest)) && (await this.store.stat(blob.digest))?.size === blob.size) {
-      await this.store.deleteUpload(uploadId);
-      return;
-    }
-    await this.store.commitUpload(uploadId, blob.size, blob.digest);
   }
 
   private remember(id: string, entry: CachedHash): void {

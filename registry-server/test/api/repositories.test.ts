@@ -52,7 +52,7 @@ test('invalid input is InvalidParameter naming the field', async (t) => {
     [{ repositoryName: 'ok/name', imageScanningConfiguration: { scanOnPush: 'yes' } }, 'imageScanningConfiguration.scanOnPush'],
     [{ repositoryName: 'ok/name', imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' }, 'imageTagMutabilityExclusionFilters'],
     [{ repositoryName: 'ok/name', imageTagMutability: 'IMMUTABLE', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'dev-*' }] }, 'imageTagMutabilityExclusionFilters'],
-    [{ repositoryName: 'ok/name', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/x' } }, 'encryptionConfiguration.encryptionType'],
+    [{ repositoryName: 'ok/name', encryptionConfiguration: { encryptionType: 'KMS' } }, 'encryptionConfiguration.kmsKey'],
     [{ repositoryName: 'ok/name', encryptionConfiguration: { encryptionType: 'AES256', kmsKey: 'alias/x' } }, 'encryptionConfiguration.kmsKey'],
     [{ repositoryName: 'ok/name', tags: { 'bad\nkey': 'v' } }, 'tags'],
     [{}, 'repositoryName'],

@@ -7,6 +7,7 @@ import { canonicalDocumentText } from '@berth/registry-server/documents';
 import { fieldMeta, resourceModels, type FieldMeta, type ResourceModel } from '@berth/registry-server/models';
 import { Value } from '@sinclair/typebox/value';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { isFixedOutput, isPendingDeletion } from '../../model-facts.ts';
 import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
 import { addressOf, fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
@@ -259,6 +260,8 @@ export class BerthProvider implements P.ProviderHandlers {
     if (!state) return { new_state: encodeValue(null, p.type) };
     try {
       const found = (await this.api().resource(p.model).read(addressOf(p, state) as never)) as Record<string, unknown>;
+      // Its deletion is scheduled (destroyed, or deleted outside Terraform): gone, as a 404 is.
+      if (isPendingDeletion(p.model, found)) return { new_state: encodeValue(null, p.type) };
       return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fromModelValue(p, found), state), state), state), p.type) };
     } catch (err) {
       // Deleted outside Terraform: a null state makes Terraform plan to create it again.
@@ -294,8 +297,9 @@ export class BerthProvider implements P.ProviderHandlers {
     const changed = !prior || inputs.some((f) => !sameValue(prior[f.name], planned[f.name]));
     for (const f of p.fields) {
       if (f.role !== 'output' && f.role !== 'id') continue;
-      // The id, the assigned id and values returned once stay what they are on an update.
-      const kept = f.role === 'id' || f === p.assigned || isRetained(p, f);
+      // The id, the assigned id, values returned once and outputs fixed at creation (an ARN)
+      // stay what they are on an update.
+      const kept = f.role === 'id' || f === p.assigned || isRetained(p, f) || isFixedOutput(p.model, f.modelName);
       if (!prior) planned[f.name] = Unknown;
       else if (!changed || kept) planned[f.name] = prior[f.name] ?? null;
       else planned[f.name] = Unknown;
@@ -353,6 +357,9 @@ export class BerthProvider implements P.ProviderHandlers {
     try {
       const identity = parseImportId(p.model, req.id);
       const found = (await this.api().resource(p.model).read(identity as never)) as Record<string, unknown>;
+      if (isPendingDeletion(p.model, found)) {
+        return { diagnostics: [error(`cannot import ${req.type_name} ${JSON.stringify(req.id)}: its deletion is scheduled`, 'Cancel the deletion first, or create a new one.')] };
+      }
       return { imported_resources: [{ type_name: req.type_name, state: encodeValue(fromModelValue(p, found), p.type) }] };
     } catch (err) {
       if (err instanceof BerthApiError && err.status === 404) {
