@@ -136,7 +136,9 @@ serial('when S3 keeps failing, a push is a 500 with an error body (after retries
 serial('with s3RedirectSeconds, blob pulls answer 307 to a presigned URL that serves the bytes (ranges too)', async (t) => {
   const shared = backends.ok ? await backends.fresh('redirect') : undefined;
   if (!shared) return t.fail('no backends');
-  const redirecting = await startRegistry({ ...shared.config, s3RedirectSeconds: 120 });
+  // AES256 stored as plaintext here: only plaintext blobs can be redirected to (below, an
+  // encrypted one is served by the registry).
+  const redirecting = await startRegistry({ ...shared.config, s3RedirectSeconds: 120, registryKeyEncryption: false });
   t.teardown(() => redirecting.close());
   const data = randomBytes(300_000);
   const digest = await pushBlob(redirecting.url, 'redirect/app', data);
@@ -156,4 +158,17 @@ serial('with s3RedirectSeconds, blob pulls answer 307 to a presigned URL that se
   const head = await fetch(`${redirecting.url}/v2/redirect/app/blobs/${digest}`, { method: 'HEAD', redirect: 'manual' });
   t.is(head.status, 200);
   t.is(head.headers.get('content-length'), String(data.length));
+
+  // An encrypted blob is never redirected: only the registry holds its key.
+  const key = (await (await fetch(`${redirecting.url}/api/v1/kms/keys`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json()) as { arn: string };
+  const created = await fetch(`${redirecting.url}/api/v1/repositories`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ repositoryName: 'redirect/sealed', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.arn } }),
+  });
+  t.is(created.status, 201);
+  const sealedDigest = await pushBlob(redirecting.url, 'redirect/sealed', data);
+  const sealed = await fetch(`${redirecting.url}/v2/redirect/sealed/blobs/${sealedDigest}`, { redirect: 'manual' });
+  t.is(sealed.status, 200);
+  t.deepEqual(Buffer.from(await sealed.arrayBuffer()), data);
 });

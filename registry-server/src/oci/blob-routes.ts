@@ -70,9 +70,13 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
     // any header is sent. A chunk failing authentication ends the response early.
     const sealed = await ctx.vault.openSealed(digest, range);
     if (sealed) {
+      const status = reply.statusCode;
+      const all = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers };
       reply.hijack();
-      reply.raw.writeHead(reply.statusCode, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers });
-      await sendDecryptedRange(reply.raw, sealed.reader, sealed.opener, sealed.span);
+      await sendDecryptedRange(reply.raw, sealed.reader, sealed.opener, sealed.span, {
+        begin: () => reply.raw.writeHead(status, all),
+        failed: (err) => req.log.error({ err, digest }, 'encrypted blob failed to decrypt'),
+      });
       return reply;
     }
     const plain = await ctx.vault.read(digest, range);

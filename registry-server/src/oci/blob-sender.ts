@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BlobIntegrityError, tagBytes, type ChunkOpener, type ChunkSpan } from '../crypto/chunked-aead.ts';
+import { RegistryError } from '../errors.ts';
 import type { BlobReader } from '../storage/blob-store.ts';
 
 const chunkSize = 1 << 20;
@@ -65,7 +66,13 @@ export async function sendBlobRange(res: ServerResponse, reader: BlobReader, sta
  * current one is authenticated and decrypted, and reading waits while the socket is full. A
  * chunk that fails authentication ends the response early (the client sees a short body).
  */
-export async function sendDecryptedRange(res: ServerResponse, reader: BlobReader, opener: ChunkOpener, span: ChunkSpan): Promise<void> {
+export async function sendDecryptedRange(
+  res: ServerResponse,
+  reader: BlobReader,
+  opener: ChunkOpener,
+  span: ChunkSpan,
+  handlers: { readonly begin: () => void; readonly failed: (err: unknown) => void },
+): Promise<void> {
   const storedChunk = opener.chunkSize + tagBytes;
   const perGroup = Math.max(1, Math.floor(chunkSize / storedChunk));
   const groupBytes = perGroup * storedChunk;
@@ -118,6 +125,9 @@ export async function sendDecryptedRange(res: ServerResponse, reader: BlobReader
         if (skip > 0 || plain.length > left) plain = plain.subarray(skip, Math.min(plain.length, skip + left));
         skip = 0;
         left -= plain.length;
+        // Headers go out once the first chunk authenticated: a blob damaged at its start (or a
+        // range inside a damaged chunk) is a clean error response, not a cut one.
+        if (!res.headersSent) handlers.begin();
         if (plain.length > 0) {
           written = new Promise<void>((resolve, reject) => {
             res.write(plain, (err) => (err ? reject(err) : resolve()));
@@ -129,9 +139,15 @@ export async function sendDecryptedRange(res: ServerResponse, reader: BlobReader
       previous = written;
     }
     if (previous) await Promise.race([previous, closed]);
+    if (!res.headersSent) handlers.begin();
     res.end();
   } catch (err) {
-    res.destroy(err as Error);
+    handlers.failed(err);
+    if (res.headersSent) res.destroy(err as Error);
+    else {
+      const body = JSON.stringify(new RegistryError('INTERNAL_ERROR', 'the blob failed its integrity check in storage').toBody());
+      res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
+    }
   } finally {
     await reader.close();
   }
