@@ -32,24 +32,12 @@ export function isPendingDeletion(model: ResourceModel, representation: Readonly
 }
 
 /**
- * Outputs fixed when a resource is created, which no in-place update changes: what names the
- * resource (arn, and outputs named *Arn, *Id or *Uri), its registry and its creation time. A
- * plan for an in-place update keeps their values (as the plugin framework's UseStateForUnknown
- * does), so references to them stay known: a key's arn used in a repository's
- * encryption_configuration then does not turn unknown, and force the repository's replacement,
- * whenever the key is updated. An ARN or id of something an updatable input names follows that
- * input and is not fixed (an alias's targetKeyArn follows targetKeyId).
+ * Outputs fixed when the resource is created (the model marks them): a plan for an in-place
+ * update keeps their values (as the plugin framework's UseStateForUnknown does), so references
+ * to them stay known: a key's arn used in a repository's encryption_configuration then does not
+ * turn unknown, and force the repository's replacement, whenever the key is updated.
  */
 export function isFixedOutput(model: ResourceModel, name: string): boolean {
-  if (!Object.hasOwn(model.outputs.properties, name) || Object.hasOwn(model.inputs.properties, name)) return false;
-  if (name === 'arn' || name === 'createdAt' || name === 'registryId') return true;
-  const m = /^([a-z][A-Za-z0-9]*?)(Arn|Id|Uri)$/.exec(name);
-  if (!m) return false;
-  const stem = m[1] as string;
-  return !updatableInputs(model).some((k) => k.startsWith(stem));
-}
-
-/** Inputs an update can change: neither identity nor forceNew. */
-function updatableInputs(model: ResourceModel): string[] {
-  return (Object.entries(model.inputs.properties) as [string, TSchema][]).filter(([k, schema]) => !model.identity.includes(k) && fieldMeta(schema).forceNew !== true).map(([k]) => k);
+  const schema = (model.outputs.properties as Record<string, TSchema>)[name];
+  return schema !== undefined && !Object.hasOwn(model.inputs.properties, name) && fieldMeta(schema).fixed === true;
 }

@@ -381,7 +381,7 @@ test('KMS: a key is addressed by the id the registry assigns, an alias by its na
   t.deepEqual(forceNewPaths(alias.fields), [['alias_name']]);
 });
 
-test('model facts: pending deletion, and the outputs fixed at creation that plans keep', (t) => {
+test('model facts: pending deletion, and the outputs the models mark fixed at creation (plans keep them)', (t) => {
   t.deepEqual(pendingDeletionOutputs(kmsKeyModel), ['keyState']);
   for (const m of models.filter((x) => x !== kmsKeyModel)) t.deepEqual(pendingDeletionOutputs(m), [], m.name);
   t.true(isPendingDeletion(kmsKeyModel, { keyState: 'PendingDeletion' }));
@@ -393,6 +393,7 @@ test('model facts: pending deletion, and the outputs fixed at creation that plan
   t.deepEqual(fixed(principalModel), ['principalId', 'arn', 'registryId', 'createdAt']);
   t.deepEqual(fixed(accessKeyModel), ['accessKeyId', 'createdAt']);
   t.deepEqual(fixed(repositoryCreationTemplateModel), ['createdAt']);
+  for (const m of [repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel, identityPolicyModel]) t.deepEqual(fixed(m), ['registryId'], m.name);
 });
 
 test('forceNew paths', (t) => {

@@ -17,7 +17,15 @@ export interface FieldMeta {
    * way a user formats it never shows as a change.
    */
   readonly document?: 'iam-policy' | 'iam-identity-policy' | 'lifecycle-policy';
+  /**
+   * An output set when the resource is created that no update changes (its id, ARN, creation
+   * time): a plan for an in-place update keeps its value, so what refers to it stays known.
+   */
+  readonly fixed?: boolean;
 }
+
+/** The meta of an output fixed at creation. */
+export const fixed: FieldMeta = Object.freeze({ fixed: true });
 
 export function fieldMeta(schema: TSchema): FieldMeta {
   return ((schema as Record<string, unknown>)[metaKeyword] as FieldMeta | undefined) ?? {};

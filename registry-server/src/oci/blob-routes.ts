@@ -40,10 +40,11 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
   const repo = await requireRepository(ctx, name);
   const blob = await ctx.meta.getRepositoryBlob(repo.id, digest);
   if (!blob) throw new RegistryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
-  const encrypted = await ctx.vault.encrypted(digest);
+  // Looked up for GETs only (a HEAD answers from the blob record).
+  const sealed = req.method === 'GET' ? await ctx.vault.sealed(digest) : undefined;
   // Pulls from object storage may go straight to it (not encrypted ones: only Berth holds their
   // keys); clients follow 307 with their Range header.
-  if (req.method === 'GET' && !encrypted && ctx.limits.redirectSeconds > 0 && canPresign(ctx.store)) {
+  if (req.method === 'GET' && !sealed && ctx.limits.redirectSeconds > 0 && canPresign(ctx.store)) {
     const location = await ctx.store.presignedGetUrl(digest, ctx.limits.redirectSeconds);
     return reply.code(307).headers({ Location: location, 'Docker-Content-Digest': digest, 'Cache-Control': 'no-store', 'Content-Length': '0' }).send();
   }
@@ -65,21 +66,21 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
     headers['Content-Length'] = String(blob.size);
   }
   if (req.method === 'HEAD') return reply.headers(headers).send();
-  if (encrypted) {
+  if (sealed) {
     // Decrypted (and authenticated) chunk by chunk; a key that cannot be used is refused before
-    // any header is sent. A chunk failing authentication ends the response early.
-    const sealed = await ctx.vault.openSealed(digest, range);
-    if (sealed) {
+    // any header is sent, and so is a blob whose first chunk fails authentication.
+    const opened = await ctx.vault.openSealed(sealed, range);
+    if (opened) {
       const status = reply.statusCode;
       const all = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers };
       reply.hijack();
-      await sendDecryptedRange(reply.raw, sealed.reader, sealed.opener, sealed.span, {
+      await sendDecryptedRange(reply.raw, opened.reader, opened.opener, opened.span, {
         begin: () => reply.raw.writeHead(status, all),
         failed: (err) => req.log.error({ err, digest }, 'encrypted blob failed to decrypt'),
       });
       return reply;
     }
-    const plain = await ctx.vault.read(digest, range);
+    const plain = await ctx.vault.readSealed(sealed, range);
     plain.once('error', (err) => req.log.error({ err, digest }, 'encrypted blob failed to decrypt'));
     return reply.headers(headers).send(plain);
   }

@@ -24,12 +24,7 @@ function release(buffer: Buffer): void {
 export async function sendBlobRange(res: ServerResponse, reader: BlobReader, start: number, end: number): Promise<void> {
   const buffers = [acquire(), acquire()] as const;
   const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
-  const closed = new Promise<never>((_, reject) => {
-    res.once('close', () => {
-      if (!res.writableFinished) reject(new Error('client closed the connection'));
-    });
-  });
-  closed.catch(() => undefined);
+  const closed = closedEarly(res);
   let position = start;
   let turn = 0;
   let reusable = true;
@@ -97,12 +92,7 @@ export async function sendDecryptedRange(
     }
     return { first, count, filled: buffer.subarray(0, length) };
   };
-  const closed = new Promise<never>((_, reject) => {
-    res.once('close', () => {
-      if (!res.writableFinished) reject(new Error('client closed the connection'));
-    });
-  });
-  closed.catch(() => undefined);
+  const closed = closedEarly(res);
   try {
     let turn = 0;
     // The socket's acceptance of the previous group's last write: decrypting a group overlaps
@@ -151,4 +141,15 @@ export async function sendDecryptedRange(
   } finally {
     await reader.close();
   }
+}
+
+/** Rejects when the client goes away before the response is finished (never unhandled). */
+function closedEarly(res: ServerResponse): Promise<never> {
+  const closed = new Promise<never>((_, reject) => {
+    res.once('close', () => {
+      if (!res.writableFinished) reject(new Error('client closed the connection'));
+    });
+  });
+  closed.catch(() => undefined);
+  return closed;
 }

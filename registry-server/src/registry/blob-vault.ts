@@ -43,6 +43,8 @@ interface Segment {
   /** 16 random bytes, hex: names the stored object and is bound into every chunk and the wrapped key. */
   readonly id: string;
   readonly plain: number;
+  /** Recorded, so that a change of the default never misreads an upload in progress. */
+  readonly chunkSize: number;
   readonly salt: string;
   /** The data key, wrapped under the upload's KMS key (base64). */
   readonly wrapped: string;
@@ -60,6 +62,12 @@ interface BlobCipher {
   readonly size: number;
   /** KMS key id → the data key wrapped under it (base64). Empty once every key was destroyed. */
   readonly wraps: Readonly<Record<string, string>>;
+}
+
+/** An encrypted blob, as looked up once per request. */
+export interface SealedBlob {
+  readonly digest: string;
+  readonly cipher: BlobCipher;
 }
 
 /** What protects the blobs an upload writes: the repository's KMS key. */
@@ -82,9 +90,9 @@ export function storageName(id: string): string {
 }
 
 /** Plaintext length of `stored` bytes in the chunked format (the inverse of encryptedSize). */
-function plainLength(stored: number): number {
+function plainLength(stored: number, chunkSize: number): number {
   if (stored < tagBytes) return 0;
-  const chunks = Math.ceil(stored / (defaultFormat.chunkSize + tagBytes));
+  const chunks = Math.ceil(stored / (chunkSize + tagBytes));
   return stored - chunks * tagBytes;
 }
 
@@ -145,8 +153,8 @@ export class BlobVault {
     } finally {
       dataKey.plaintext.fill(0);
     }
-    const added = plainLength(end - stored);
-    const segments = added > 0 ? [...kept, { id: segmentId, plain: added, salt: salt.toString('base64'), wrapped: dataKey.ciphertextBlob.toString('base64') }] : kept;
+    const added = plainLength(end - stored, defaultFormat.chunkSize);
+    const segments = added > 0 ? [...kept, { id: segmentId, plain: added, chunkSize: defaultFormat.chunkSize, salt: salt.toString('base64'), wrapped: dataKey.ciphertextBlob.toString('base64') }] : kept;
     if (added > 0 || kept.length !== (doc?.cipher.segments.length ?? 0)) {
       const body = JSON.stringify({ keyId, segments } satisfies UploadCipher);
       await this.meta.putDocument(vaultKinds.upload, id, body, { mode: 'upsert', ...(key ? { repositoryId: key.repositoryId } : {}) });
@@ -188,7 +196,7 @@ export class BlobVault {
       return;
     }
     if (await this.cipherOf(digest)) {
-      await this.link(digest, key);
+      await this.link(digest, key?.keyId);
       await this.deleteUpload(id);
       return;
     }
@@ -198,8 +206,8 @@ export class BlobVault {
     let cipher: BlobCipher;
     if (segments.length === 1 && only && only.plain === length) {
       // The ordinary push: one append, already in the final format.
-      await this.store.commitUpload(id, encryptedSize(length), storageName(only.id));
-      cipher = { id: only.id, salt: only.salt, chunkSize: defaultFormat.chunkSize, size: length, wraps: { [keyId]: only.wrapped } };
+      await this.store.commitUpload(id, encryptedSize(length, only), storageName(only.id));
+      cipher = { id: only.id, salt: only.salt, chunkSize: only.chunkSize, size: length, wraps: { [keyId]: only.wrapped } };
     } else {
       cipher = await this.sealCopy(() => this.readUpload(id, length), length, keyId);
       await this.store.deleteUpload(id);
@@ -211,33 +219,33 @@ export class BlobVault {
   // Blobs
 
   /**
-   * Makes `digest` readable through `key` (a repository linking a blob it did not upload): its
-   * data key is wrapped under `key` too. A plaintext blob linked into an encrypted repository is
-   * encrypted in place. Refuses with a KMS error when no usable key can unwrap the data key.
+   * Makes `digest` readable through `keyId` (a repository linking a blob it did not upload): its
+   * data key is wrapped under that key too (undefined, for a plaintext repository: under the
+   * registry-managed key). A plaintext blob linked into an encrypted repository is encrypted in place. Refuses with a KMS error when no usable key can unwrap the data key.
    */
-  async link(digest: string, key: WriteKey | undefined): Promise<void> {
+  async link(digest: string, keyId: string | undefined): Promise<void> {
     for (;;) {
       const doc = await this.meta.getDocument(vaultKinds.blob, digest);
       if (!doc) {
-        if (key === undefined) return;
+        if (keyId === undefined) return;
         const info = await this.store.stat(digest);
         if (!info) throw new RegistryError('BLOB_UNKNOWN', 'blob content is missing from storage', { detail: { digest } });
-        const cipher = await this.sealCopy(() => this.store.read(digest), info.size, key.keyId);
-        await this.install(digest, cipher, key.keyId);
+        const cipher = await this.sealCopy(() => this.store.read(digest), info.size, keyId);
+        await this.install(digest, cipher, keyId);
         return;
       }
       const cipher = JSON.parse(doc.body) as BlobCipher;
       // A plaintext repository reads encrypted content through the registry-managed key.
-      const keyId = key?.keyId ?? (await this.keys.defaultRegistryKey()).keyId;
-      if (cipher.wraps[keyId] !== undefined) return;
+      const wrapKey = keyId ?? (await this.keys.defaultRegistryKey()).keyId;
+      if (cipher.wraps[wrapKey] !== undefined) return;
       const plain = await this.dataKeyOf(digest, cipher);
       let wrapped: string;
       try {
-        wrapped = (await this.keys.encrypt(keyId, plain, keyContext(cipher.id), caller)).ciphertextBlob.toString('base64');
+        wrapped = (await this.keys.encrypt(wrapKey, plain, keyContext(cipher.id), caller)).ciphertextBlob.toString('base64');
       } finally {
         plain.fill(0);
       }
-      const next = JSON.stringify({ ...cipher, wraps: { ...cipher.wraps, [keyId]: wrapped } } satisfies BlobCipher);
+      const next = JSON.stringify({ ...cipher, wraps: { ...cipher.wraps, [wrapKey]: wrapped } } satisfies BlobCipher);
       const r = await this.meta.putDocument(vaultKinds.blob, digest, next, { mode: 'update', expectedVersion: doc.version });
       if (r.status === 'ok') return;
     }
@@ -248,15 +256,20 @@ export class BlobVault {
     return cipher ? { size: cipher.size } : this.store.stat(digest);
   }
 
-  /** Whether `digest` is stored encrypted (then only `read` serves it, never the store directly). */
-  async encrypted(digest: string): Promise<boolean> {
-    return (await this.cipherOf(digest)) !== undefined;
+  /** The encryption of `digest` when it is stored encrypted (then only this vault can serve it); undefined for plaintext. */
+  async sealed(digest: string): Promise<SealedBlob | undefined> {
+    const cipher = await this.cipherOf(digest);
+    return cipher ? { digest, cipher } : undefined;
   }
 
   /** The plaintext of a blob or a range of it, decrypted as it streams when the blob is encrypted. */
   async read(digest: string, range?: ByteRange): Promise<Readable> {
-    const cipher = await this.cipherOf(digest);
-    if (!cipher) return this.store.read(digest, range);
+    const sealed = await this.sealed(digest);
+    return sealed ? this.readSealed(sealed, range) : this.store.read(digest, range);
+  }
+
+  /** An encrypted blob's plaintext (or a range of it) as a stream, from any store. */
+  async readSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<Readable> {
     const key = await this.dataKeyOf(digest, cipher);
     const name = storageName(cipher.id);
     try {
@@ -268,12 +281,10 @@ export class BlobVault {
 
   /**
    * An encrypted blob opened for positional reads (stores that have them: the filesystem), for
-   * sendDecryptedRange; undefined when the blob is plaintext or the store cannot.
+   * sendDecryptedRange; undefined when the store cannot (then use readSealed).
    */
-  async openSealed(digest: string, range?: ByteRange): Promise<{ reader: BlobReader; opener: ChunkOpener; span: ChunkSpan } | undefined> {
+  async openSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<{ reader: BlobReader; opener: ChunkOpener; span: ChunkSpan } | undefined> {
     if (!hasPositionalReads(this.store)) return undefined;
-    const cipher = await this.cipherOf(digest);
-    if (!cipher) return undefined;
     const key = await this.dataKeyOf(digest, cipher);
     let opener: ChunkOpener;
     try {
@@ -413,7 +424,7 @@ export class BlobVault {
     const r = await this.meta.putDocument(vaultKinds.blob, digest, JSON.stringify({ ...cipher, wraps } satisfies BlobCipher), { mode: 'create' });
     if (r.status !== 'ok') {
       await this.store.delete(storageName(cipher.id));
-      await this.link(digest, { keyId, repositoryId: 0 });
+      await this.link(digest, keyId);
       return;
     }
     if (plaintextCopy) await this.store.delete(digest);
@@ -429,7 +440,7 @@ function cut(segments: readonly Segment[], offset: number, id: string): { kept: 
     if (plain + s.plain > offset) break;
     kept.push(s);
     plain += s.plain;
-    stored += encryptedSize(s.plain);
+    stored += encryptedSize(s.plain, s);
   }
   if (plain !== offset) throw new BlobIntegrityError(`upload ${id}: ${offset} bytes is not where a segment ends`);
   return { kept, stored };
@@ -444,7 +455,7 @@ function decryptSegments(source: Readable, parts: readonly (Segment & { key: Buf
       for (const part of parts) {
         const out: Buffer[] = [];
         let failure: Error | undefined;
-        const opened = decryptingStream(part.key, Buffer.from(part.salt, 'base64'), chunkContext(part.id), defaultFormat, part.plain);
+        const opened = decryptingStream(part.key, Buffer.from(part.salt, 'base64'), chunkContext(part.id), part, part.plain);
         part.key.fill(0);
         const ended = new Promise<void>((resolve, reject) => {
           opened.once('end', resolve);
@@ -455,7 +466,7 @@ function decryptSegments(source: Readable, parts: readonly (Segment & { key: Buf
         opened.on('error', (err: Error) => {
           failure = err;
         });
-        let need = encryptedSize(part.plain);
+        let need = encryptedSize(part.plain, part);
         while (need > 0) {
           let piece = spare ?? ((await input.next()).value as Buffer | undefined);
           spare = undefined;

@@ -165,7 +165,7 @@ export class UploadService {
     const blob = await this.meta.getRepositoryBlob(from.id, digest);
     if (!blob) return undefined;
     // The blob's data key is wrapped under this repository's key too (or it is encrypted now).
-    await this.vault.link(digest, await this.vault.keyFor(repository));
+    await this.vault.link(digest, (await this.vault.keyFor(repository))?.keyId);
     return (await this.meta.linkBlob(repository.id, digest)) ? blob : undefined;
   }
 

@@ -2,7 +2,7 @@
 // identity policies attached to them.
 import { Type, type Static } from '@sinclair/typebox';
 import { ResourceTags, Timestamp, Version } from '../common.ts';
-import { withMeta } from '../meta.ts';
+import { fixed, withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 import { iamPolicyText } from './policies.ts';
 
@@ -29,10 +29,10 @@ const principalInputs = Type.Object(
 );
 
 const principalOutputs = Type.Object({
-  principalId: Type.String({ description: 'Unique id (a principal deleted and created again gets a new one); usable in a policy\'s Principal.' }),
-  arn: Type.String({ description: 'arn:berth:iam::<registryId>:principal/<name>' }),
-  registryId: Type.String({ description: 'The registry.' }),
-  createdAt: Timestamp,
+  principalId: withMeta(Type.String({ description: 'Unique id (a principal deleted and created again gets a new one); usable in a policy\'s Principal.' }), fixed),
+  arn: withMeta(Type.String({ description: 'arn:berth:iam::<registryId>:principal/<name>' }), fixed),
+  registryId: withMeta(Type.String({ description: 'The registry.' }), fixed),
+  createdAt: withMeta(Timestamp, fixed),
   version: Version,
 });
 
@@ -71,11 +71,11 @@ const accessKeyInputs = Type.Object(
 );
 
 const accessKeyOutputs = Type.Object({
-  accessKeyId: AccessKeyId,
+  accessKeyId: withMeta(AccessKeyId, fixed),
   secretAccessKey: Type.Optional(
     withMeta(Type.String({ description: 'The secret: returned once, by create and rotate; stored only as a slow salted hash.' }), { sensitive: true }),
   ),
-  createdAt: Timestamp,
+  createdAt: withMeta(Timestamp, fixed),
   rotatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the secret was last replaced.' })),
   lastUsedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the key last signed in (to the minute).' })),
   version: Version,
@@ -109,7 +109,7 @@ const identityPolicyInputs = Type.Object(
   { additionalProperties: false },
 );
 
-const identityPolicyOutputs = Type.Object({ registryId: Type.String({ description: 'The registry.' }), version: Version });
+const identityPolicyOutputs = Type.Object({ registryId: withMeta(Type.String({ description: 'The registry.' }), fixed), version: Version });
 
 export const identityPolicyModel = {
   name: 'identity_policy',

@@ -2,7 +2,7 @@
 // that are not resources (Encrypt, Decrypt, GenerateDataKey, the audit trail).
 import { Type, type Static } from '@sinclair/typebox';
 import { ResourceTags, Timestamp, Version } from '../common.ts';
-import { withMeta } from '../meta.ts';
+import { fixed, withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 
 export const KmsKeyId = Type.String({
@@ -50,11 +50,11 @@ const keyInputs = Type.Object(
 );
 
 const keyOutputs = Type.Object({
-  keyId: KmsKeyId,
-  arn: Type.String({ description: 'arn:berth:kms:<region>:<registryId>:key/<keyId>' }),
+  keyId: withMeta(KmsKeyId, fixed),
+  arn: withMeta(Type.String({ description: 'arn:berth:kms:<region>:<registryId>:key/<keyId>' }), fixed),
   keyState: KeyState,
   keyManager: Type.Union([Type.Literal('CUSTOMER'), Type.Literal('BERTH')], { description: 'BERTH for the registry-managed default key (alias/berth/ecr).' }),
-  createdAt: Timestamp,
+  createdAt: withMeta(Timestamp, fixed),
   deletionDate: Type.Optional(Type.String({ format: 'date-time', description: 'When a key pending deletion is destroyed.' })),
   nextRotationDate: Type.Optional(Type.String({ format: 'date-time', description: 'When automatic rotation next happens.' })),
   currentKeyVersion: Type.Integer({ minimum: 1, description: 'The material version new ciphertexts use; rotation adds one and keeps the old for decryption.' }),
@@ -99,7 +99,8 @@ const aliasInputs = Type.Object(
 );
 
 const aliasOutputs = Type.Object({
-  arn: Type.String({ description: 'arn:berth:kms:<region>:<registryId>:alias/<name>' }),
+  arn: withMeta(Type.String({ description: 'arn:berth:kms:<region>:<registryId>:alias/<name>' }), fixed),
+  // Not fixed: it follows targetKeyId.
   targetKeyArn: Type.String({ description: 'The ARN of the key the alias points at.' }),
   version: Version,
 });

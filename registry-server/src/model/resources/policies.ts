@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Version } from '../common.ts';
-import { withMeta } from '../meta.ts';
+import { fixed, withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 import { RepositoryName } from './repository.ts';
 
@@ -15,7 +15,7 @@ const repositoryPolicyInputs = Type.Object(
   { repositoryName: withMeta(RepositoryName, { forceNew: true }), policyText: PolicyText },
   { additionalProperties: false },
 );
-const registryOutputs = Type.Object({ registryId: Type.String({ description: 'The registry.' }), version: Version });
+const registryOutputs = Type.Object({ registryId: withMeta(Type.String({ description: 'The registry.' }), fixed), version: Version });
 
 export const repositoryPolicyModel = {
   name: 'repository_policy',
@@ -64,7 +64,7 @@ const lifecyclePolicyInputs = Type.Object(
   { additionalProperties: false },
 );
 const lifecycleOutputs = Type.Object({
-  registryId: Type.String({ description: 'The registry.' }),
+  registryId: withMeta(Type.String({ description: 'The registry.' }), fixed),
   lastEvaluatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the policy last ran.' })),
   version: Version,
 });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ResourceTags, Timestamp, Version } from '../common.ts';
-import { withMeta } from '../meta.ts';
+import { fixed, withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 import { EncryptionConfiguration, ExclusionFilters, ScanningConfiguration, TagMutability, repositoryNamePattern } from './repository.ts';
 
@@ -39,7 +39,7 @@ const inputs = Type.Object(
 );
 
 const outputs = Type.Object({
-  createdAt: Timestamp,
+  createdAt: withMeta(Timestamp, fixed),
   updatedAt: Timestamp,
   version: Version,
 });

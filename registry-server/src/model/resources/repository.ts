@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ResourceTags, Timestamp, Version } from '../common.ts';
-import { withMeta } from '../meta.ts';
+import { fixed, withMeta } from '../meta.ts';
 import type { ResourceModel } from '../resource.ts';
 
 // The OCI name grammar, as a JSON Schema pattern (components separated by '/').
@@ -55,11 +55,11 @@ const inputs = Type.Object(
 );
 
 const outputs = Type.Object({
-  repositoryId: Type.String({ description: 'Identifies this repository; a repository deleted and created again under the same name gets a new one.' }),
-  registryId: Type.String({ description: 'The registry that holds the repository.' }),
-  repositoryArn: Type.String({ description: 'arn:berth:ecr:<region>:<registryId>:repository/<name>' }),
-  repositoryUri: Type.String({ description: 'Host and name to push to and pull from.' }),
-  createdAt: Timestamp,
+  repositoryId: withMeta(Type.String({ description: 'Identifies this repository; a repository deleted and created again under the same name gets a new one.' }), fixed),
+  registryId: withMeta(Type.String({ description: 'The registry that holds the repository.' }), fixed),
+  repositoryArn: withMeta(Type.String({ description: 'arn:berth:ecr:<region>:<registryId>:repository/<name>' }), fixed),
+  repositoryUri: withMeta(Type.String({ description: 'Host and name to push to and pull from.' }), fixed),
+  createdAt: withMeta(Timestamp, fixed),
   imageCount: Type.Integer({ minimum: 0, description: 'Manifests stored in the repository.' }),
   sizeInBytes: Type.Integer({ minimum: 0, description: 'Bytes of the blobs the repository holds.' }),
   version: Version,
