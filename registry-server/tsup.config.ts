@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The hash worker is loaded by path at run time, so it is an entry of its own.
-  entry: { main: 'src/main.ts', 'hash-worker': 'src/registry/hash-worker.ts' },
+  // The worker threads' modules are loaded by path at run time, so each is an entry of its own.
+  entry: { main: 'src/main.ts', 'hash-worker': 'src/registry/hash-worker.ts', 'decrypt-worker': 'src/crypto/decrypt-worker.ts' },
   format: ['esm'],
   platform: 'node',
   target: 'node22',

@@ -29,6 +29,7 @@ import { FreshCache, Freshness, observeWrites } from './auth/freshness.ts';
 import { loadRootKey } from './kms/root-key.ts';
 import { KeyService, kmsKinds } from './kms/key-service.ts';
 import { BlobVault, vaultKinds } from './registry/blob-vault.ts';
+import { DecryptPool } from './crypto/decrypt-pool.ts';
 import { PeriodicJob } from './ops/periodic-job.ts';
 
 /** How long another replica's change to keys or policies may take to be seen here. */
@@ -106,7 +107,10 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     embeddedDefault: config.storage === 'fs' && config.metadata === 'sqlite',
   });
   const keys = new KeyService(meta, { registryId: config.registryId, region: config.region, rootKey });
-  const vault = new BlobVault(store, meta, keys, { registryKeyEncryption: config.registryKeyEncryption });
+  // Encrypted pulls decrypt in worker threads: one more than hash uploads, since a pull spreads
+  // its groups of chunks over two of them; none when hashing is inline too.
+  const decryption = new DecryptPool(config.hashWorkers === 0 ? 0 : config.hashWorkers + 1);
+  const vault = new BlobVault(store, meta, keys, { registryKeyEncryption: config.registryKeyEncryption }, decryption);
   const app = Fastify({
     logger:
       options.logger === false
@@ -264,6 +268,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
       await meta.releaseLease(scheduleLease, replicaId).catch(() => undefined);
       await meta.releaseLease(kmsLease, replicaId).catch(() => undefined);
       await hashing.close();
+      await decryption.close();
       await pulls.close();
       await meta.close();
       // Stores holding connections (S3's HTTP agent) let them go.

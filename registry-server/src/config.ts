@@ -218,7 +218,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     key: 'hashWorkers',
     env: 'BERTH_HASH_WORKERS',
     flag: 'hash-workers',
-    description: 'threads that compute digests of large uploads off the event loop (0: inline)',
+    description: 'threads that compute digests of large uploads off the event loop; encrypted pulls decrypt in one more (0: both inline)',
     parse: integer('hashWorkers', 0, 64),
     show: String,
   },

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { BlobIntegrityError, tagBytes, type ChunkOpener, type ChunkSpan } from '../crypto/chunked-aead.ts';
+import { BlobIntegrityError, tagBytes, type ChunkSpan } from '../crypto/chunked-aead.ts';
+import type { GroupDecryptor } from '../crypto/group-decryptor.ts';
 import { RegistryError } from '../errors.ts';
 import type { BlobReader } from '../storage/blob-store.ts';
 
@@ -57,32 +58,38 @@ export async function sendBlobRange(res: ServerResponse, reader: BlobReader, sta
 
 /**
  * Streams the plaintext of an encrypted blob's chunks `span` to the response, reading whole
- * chunks by position into two reused buffers: the next group of chunks is read while the
- * current one is authenticated and decrypted, and reading waits while the socket is full. A
- * chunk that fails authentication ends the response early (the client sees a short body).
+ * groups of chunks by position into the decryptor's buffers: the next group is read and
+ * decrypted while the current one is being sent, a buffer is read into again only once the socket
+ * has taken the plaintext it held, and reading waits while the socket is full. A chunk that
+ * fails authentication ends the response early (the client sees a short body).
  */
 export async function sendDecryptedRange(
   res: ServerResponse,
   reader: BlobReader,
-  opener: ChunkOpener,
+  decryptor: GroupDecryptor,
   span: ChunkSpan,
   handlers: { readonly begin: () => void; readonly failed: (err: unknown) => void },
 ): Promise<void> {
-  const storedChunk = opener.chunkSize + tagBytes;
-  const perGroup = Math.max(1, Math.floor(chunkSize / storedChunk));
-  const groupBytes = perGroup * storedChunk;
-  const buffers = [Buffer.allocUnsafe(groupBytes), Buffer.allocUnsafe(groupBytes)] as const;
+  const storedChunk = decryptor.chunkSize + tagBytes;
+  const slots = decryptor.buffers.length;
+  // Per buffer, the socket's acceptance of the last plaintext written from it.
+  const taken: (Promise<void> | undefined)[] = Array.from({ length: slots }, () => undefined);
   let skip = span.skip;
   let left = span.length;
   interface Group {
     readonly first: number;
     readonly count: number;
-    readonly filled: Buffer;
+    readonly slot: number;
+    readonly plain: Promise<readonly Buffer[]>;
   }
-  const readGroup = async (first: number, buffer: Buffer): Promise<Group> => {
-    const count = Math.min(perGroup, span.lastChunk - first + 1);
+  const closed = closedEarly(res);
+  // Decryption starts as soon as a group is read, so it overlaps the socket taking the group before.
+  const readGroup = async (first: number, slot: number): Promise<Group> => {
+    await Promise.race([taken[slot], closed]);
+    const buffer = decryptor.buffers[slot] as Buffer;
+    const count = Math.min(decryptor.perGroup, span.lastChunk - first + 1);
     let length = 0;
-    for (let i = first; i < first + count; i++) length += opener.storedLength(i);
+    for (let i = first; i < first + count; i++) length += decryptor.storedLength(i);
     const position = first * storedChunk;
     let got = 0;
     while (got < length) {
@@ -90,28 +97,35 @@ export async function sendDecryptedRange(
       if (n === 0) throw new BlobIntegrityError(`encrypted blob ends at ${position + got}, before ${position + length}`);
       got += n;
     }
-    return { first, count, filled: buffer.subarray(0, length) };
+    const plain = decryptor.decrypt(slot, first, count);
+    plain.catch(() => undefined); // observed below; must not count as unhandled meanwhile
+    return { first, count, slot, plain };
   };
-  const closed = closedEarly(res);
+  // Groups being read or decrypted, in order; all buffers but the one being sent are in use.
+  const ahead: Promise<Group>[] = [];
+  let nextFirst = span.firstChunk;
+  let nextSlot = 0;
+  const readAhead = (): void => {
+    while (ahead.length < slots - 1 && nextFirst <= span.lastChunk) {
+      const group = readGroup(nextFirst, nextSlot);
+      // An early failure must not surface as an unhandled rejection before its turn.
+      group.catch(() => undefined);
+      ahead.push(group);
+      nextFirst += decryptor.perGroup;
+      nextSlot = (nextSlot + 1) % slots;
+    }
+  };
+  let reusable = true;
   try {
-    let turn = 0;
-    // The socket's acceptance of the previous group's last write: decrypting a group overlaps
-    // the socket taking the one before, and at most two groups are ever queued.
     let previous: Promise<void> | undefined;
-    let next: Promise<Group> | undefined = readGroup(span.firstChunk, buffers[0]);
-    while (next) {
+    readAhead();
+    for (let next = ahead.shift(); next; next = ahead.shift()) {
       const group: Group = await Promise.race([next, closed]);
-      turn ^= 1;
-      const after: number = group.first + group.count;
-      next = after <= span.lastChunk ? readGroup(after, buffers[turn] as Buffer) : undefined;
-      // An early failure must not surface as an unhandled rejection while we decrypt.
-      next?.catch(() => undefined);
-      let offset = 0;
+      // The buffer sent last time has been taken by the socket (awaited below), so it can be read into.
+      readAhead();
+      const pieces = await Promise.race([group.plain, closed]);
       let written: Promise<void> | undefined;
-      for (let i = group.first; i < after; i++) {
-        const length = opener.storedLength(i);
-        let plain = opener.open(i, group.filled.subarray(offset, offset + length));
-        offset += length;
+      for (let plain of pieces) {
         if (skip > 0 || plain.length > left) plain = plain.subarray(skip, Math.min(plain.length, skip + left));
         skip = 0;
         left -= plain.length;
@@ -125,6 +139,8 @@ export async function sendDecryptedRange(
           written.catch(() => undefined);
         }
       }
+      taken[group.slot] = written;
+      // Sending a group overlaps the socket taking the one before; no more is queued.
       if (previous) await Promise.race([previous, closed]);
       previous = written;
     }
@@ -132,6 +148,8 @@ export async function sendDecryptedRange(
     if (!res.headersSent) handlers.begin();
     res.end();
   } catch (err) {
+    // A write may still reference a buffer: never hand those back for reuse.
+    reusable = false;
     handlers.failed(err);
     if (res.headersSent) res.destroy(err as Error);
     else {
@@ -139,6 +157,7 @@ export async function sendDecryptedRange(
       res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
     }
   } finally {
+    decryptor.close(reusable);
     await reader.close();
   }
 }

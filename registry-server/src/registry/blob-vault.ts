@@ -17,7 +17,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import {
   BlobIntegrityError,
-  ChunkOpener,
   decryptRange,
   decryptingStream,
   defaultFormat,
@@ -27,6 +26,8 @@ import {
   tagBytes,
   type ChunkSpan,
 } from '../crypto/chunked-aead.ts';
+import { DecryptPool } from '../crypto/decrypt-pool.ts';
+import type { GroupDecryptor } from '../crypto/group-decryptor.ts';
 import { RegistryError } from '../errors.ts';
 import { unusable, type KeyService, type KmsCaller } from '../kms/key-service.ts';
 import type { MetadataStore, Repository } from '../meta/metadata-store.ts';
@@ -106,10 +107,12 @@ export class BlobVault {
   private readonly meta: MetadataStore;
   private readonly keys: KeyService;
   private readonly options: VaultOptions;
+  private readonly decryption: DecryptPool;
   private readonly dataKeys = new Map<string, { readonly key: Buffer; readonly until: number }>();
 
-  constructor(store: BlobStore, meta: MetadataStore, keys: KeyService, options: VaultOptions) {
+  constructor(store: BlobStore, meta: MetadataStore, keys: KeyService, options: VaultOptions, decryption = new DecryptPool(0)) {
     this.store = store;
+    this.decryption = decryption;
     this.meta = meta;
     this.keys = keys;
     this.options = options;
@@ -283,17 +286,23 @@ export class BlobVault {
    * An encrypted blob opened for positional reads (stores that have them: the filesystem), for
    * sendDecryptedRange; undefined when the store cannot (then use readSealed).
    */
-  async openSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<{ reader: BlobReader; opener: ChunkOpener; span: ChunkSpan } | undefined> {
+  async openSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<{ reader: BlobReader; decryptor: GroupDecryptor; span: ChunkSpan } | undefined> {
     if (!hasPositionalReads(this.store)) return undefined;
+    const format = { chunkSize: cipher.chunkSize };
+    const span = plainRangeToChunks(range, cipher.size, format);
     const key = await this.dataKeyOf(digest, cipher);
-    let opener: ChunkOpener;
+    let decryptor: GroupDecryptor;
     try {
-      opener = new ChunkOpener(key, Buffer.from(cipher.salt, 'base64'), chunkContext(cipher.id), { chunkSize: cipher.chunkSize }, cipher.size);
+      decryptor = this.decryption.decryptor({ key, salt: Buffer.from(cipher.salt, 'base64'), context: chunkContext(cipher.id), format, plainSize: cipher.size });
     } finally {
-      key.fill(0);
+      key.fill(0); // the decryptor holds its own copy
     }
-    const span = plainRangeToChunks(range, cipher.size, { chunkSize: cipher.chunkSize });
-    return { reader: await this.store.openBlob(storageName(cipher.id)), opener, span };
+    try {
+      return { reader: await this.store.openBlob(storageName(cipher.id)), decryptor, span };
+    } catch (err) {
+      decryptor.close(true);
+      throw err;
+    }
   }
 
   /**
