@@ -30,6 +30,8 @@ import { loadRootKey } from './kms/root-key.ts';
 import { KeyService, kmsKinds } from './kms/key-service.ts';
 import { BlobVault, vaultKinds } from './registry/blob-vault.ts';
 import { DecryptPool } from './crypto/decrypt-pool.ts';
+import { ReplicationConfigurations } from './replication/configuration.ts';
+import { Replicator } from './replication/replicator.ts';
 import { PeriodicJob } from './ops/periodic-job.ts';
 
 /** How long another replica's change to keys or policies may take to be seen here. */
@@ -178,6 +180,11 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     service,
   });
 
+  const replication = new ReplicationConfigurations(meta, keys);
+  const replicator = new Replicator(meta, vault, replication, config.registryId, app.log.child({ component: 'replication' }), {
+    concurrency: config.replicationConcurrency,
+    backoffMs: config.replicationRetrySeconds * 1000,
+  });
   const hashing = new HashPool(config.hashWorkers);
   const uploads = new UploadService(meta, vault, hashing, { maxBlobBytes: config.maxBlobBytes });
   const pulls = new PullRecorder(meta);
@@ -189,6 +196,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     pulls,
     limits: { maxManifestBytes: config.maxManifestBytes, maxPageSize: config.maxPageSize, redirectSeconds: config.storage === 's3' ? config.s3RedirectSeconds : 0 },
     guard,
+    replication: { destinationsFor: (name) => replication.destinationsFor(name), pushed: () => replicator.wake() },
   };
 
 
@@ -234,7 +242,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
     },
     (err) => app.log.error({ err }, 'scheduled KMS work failed'),
   );
-  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens, keys }), { prefix: apiPrefix });
+  await app.register(async (scope) => apiPlugin(scope, { meta, registry, version: serverVersion, lifecycle, guard, identities, tokens, keys, replication }), { prefix: apiPrefix });
 
   // Monolithic uploads interrupted by a crash leave files no session owns. Housekeeping only:
   // storage that is down right now must not keep the registry from starting (requests will say).
@@ -244,6 +252,8 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
   } catch (err) {
     app.log.warn({ err }, 'could not sweep orphaned uploads; will try at the next start');
   }
+
+  if (config.replicationConcurrency > 0) replicator.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -265,6 +275,7 @@ export async function assemble(config: Config, rawMeta: MetadataStore, store: Bl
       clearTimeout(timer);
       await scheduler.close();
       await kmsJob.close();
+      await replicator.stop();
       await meta.releaseLease(scheduleLease, replicaId).catch(() => undefined);
       await meta.releaseLease(kmsLease, replicaId).catch(() => undefined);
       await hashing.close();

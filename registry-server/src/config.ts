@@ -20,6 +20,10 @@ export interface Config {
   /** host[:port] clients use to reach the registry (in repository URIs); defaults to listen. */
   publicHost: string | undefined;
   lifecycleIntervalSeconds: number;
+  /** Images this replica copies to replication destinations at once (0: this replica does not replicate). */
+  replicationConcurrency: number;
+  /** First retry delay of a failed replication; doubled per attempt (to 5 minutes), with jitter. */
+  replicationRetrySeconds: number;
   /**
    * Proxies whose X-Forwarded-For/-Proto/-Host are believed: false (none), true (any: only when
    * nothing else can reach Berth) or their addresses and CIDR blocks. They decide aws:SourceIp,
@@ -91,6 +95,14 @@ function integer(field: string, min: number, max: number) {
   return (raw: unknown): number => {
     const value = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${field}: "${String(raw)}" must be an integer in ${min}..${max}`);
+    return value;
+  };
+}
+
+function number(field: string, min: number, max: number) {
+  return (raw: unknown): number => {
+    const value = typeof raw === 'number' ? raw : /^\d+(?:\.\d+)?$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
+    if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`${field}: "${String(raw)}" must be a number in ${min}..${max}`);
     return value;
   };
 }
@@ -264,6 +276,22 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     flag: 'lifecycle-interval-seconds',
     description: 'how often every lifecycle policy runs (0: only on demand)',
     parse: integer('lifecycleIntervalSeconds', 0, 7 * 24 * 3600),
+    show: String,
+  },
+  replicationConcurrency: {
+    key: 'replicationConcurrency',
+    env: 'BERTH_REPLICATION_CONCURRENCY',
+    flag: 'replication-concurrency',
+    description: 'images this replica copies to replication destinations at once (0: this replica does not replicate)',
+    parse: integer('replicationConcurrency', 0, 256),
+    show: String,
+  },
+  replicationRetrySeconds: {
+    key: 'replicationRetrySeconds',
+    env: 'BERTH_REPLICATION_RETRY_SECONDS',
+    flag: 'replication-retry-seconds',
+    description: 'first retry delay of a failed replication, doubled per attempt up to 5 minutes, with jitter',
+    parse: number('replicationRetrySeconds', 0.01, 300),
     show: String,
   },
   trustProxy: {
@@ -456,6 +484,8 @@ export const defaults: Config = {
   region: 'local',
   publicHost: undefined,
   lifecycleIntervalSeconds: 3600,
+  replicationConcurrency: 8,
+  replicationRetrySeconds: 1,
   trustProxy: false,
   tokenTtlSeconds: 300,
   storage: 'fs',

@@ -64,6 +64,9 @@ export const apiErrors = {
   AliasAlreadyExists: { status: 409, message: 'an alias with this name already exists' },
   AliasNotFound: { status: 404, message: 'the alias does not exist' },
   // --- end KMS ---
+  ReplicationConfigurationNotFound: { status: 404, message: 'the registry has no replication configuration' },
+  ReplicationRuleNotFound: { status: 404, message: 'the replication configuration has no rule with this name' },
+  ReplicationRuleAlreadyExists: { status: 409, message: 'a replication rule with this name already exists' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type OciErrorCode = keyof typeof ociErrors;

@@ -24,6 +24,7 @@ import { median, pool, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds
 import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks, randomBlobs, sha256, slices } from './payload.ts';
 import { aptInstall, ensureReferenceRegistry, startReference, type ReferenceBinary } from './reference-registry.ts';
 import { checkBerthBuild, startBerth, type RunningRegistry } from './servers.ts';
+import { replicationLag, type ReplicationPlan } from './replication.ts';
 
 interface Plan {
   readonly pushBytes: number;
@@ -40,6 +41,7 @@ interface Plan {
   readonly manifestWarmupSeconds: number;
   readonly manifestRuns: number;
   readonly bigBytes: number;
+  readonly replication: ReplicationPlan;
 }
 
 const fullPlan: Plan = {
@@ -57,6 +59,7 @@ const fullPlan: Plan = {
   manifestWarmupSeconds: 1,
   manifestRuns: 3,
   bigBytes: 2 * GiB,
+  replication: { largeBytes: 100 * MiB, smallImages: 1000 },
 };
 
 const quickPlan: Plan = {
@@ -70,6 +73,7 @@ const quickPlan: Plan = {
   manifestSeconds: 2,
   manifestRuns: 1,
   bigBytes: 256 * MiB,
+  replication: { largeBytes: 16 * MiB, smallImages: 100 },
 };
 
 // Repetitions of a throughput figure are summarized by their median, for both registries alike.
@@ -563,6 +567,15 @@ async function main(): Promise<void> {
   const manifests = await manifestGets(env);
   const rss = await peakRss(env);
   const encryption = await encryptionThroughput(env);
+  const replication = await replicationLag(
+    plan.replication,
+    async () => {
+      const r = await startBerth(env.workDir, env.berthEnv);
+      live.add(r);
+      return { ...r, stop: async () => { live.delete(r); await r.stop(); } };
+    },
+    progress,
+  );
 
   // Everything the bench started has exited by now, so its CPU time is in our children's counters.
   const machineAfter = await readMachineCpu();
@@ -600,6 +613,33 @@ async function main(): Promise<void> {
   out.push('', header.join('\n'), '', table(shown), '');
   out.push('Encryption at rest (one Berth; the same blobs pushed to and pulled from both repositories in alternating order):', '');
   out.push(table(encryptionRows, ['metric', 'encrypted', 'plaintext']), '');
+  out.push('Replication (Berth to Berth, both on this machine) beside skopeo copying as much distinct content between the same two registries:', '');
+  out.push(
+    table(
+      [
+        {
+          metric: `${plan.replication.largeBytes / MiB} MiB image: push response to COMPLETE`,
+          berth: `${fmt(replication.largeLag, 2)} s`,
+          reference: `${fmt(replication.largeSkopeo, 2)} s`,
+          ratio: `${fmt(replication.largeSkopeo / replication.largeLag, 2)}x`,
+          target: '-',
+          result: '-',
+        },
+        {
+          metric: `${plan.replication.smallImages} small images: last push response to all COMPLETE`,
+          berth: `${fmt(replication.smallLag, 2)} s`,
+          reference: `${fmt(replication.smallSkopeo, 2)} s`,
+          ratio: `${fmt(replication.smallSkopeo / Math.max(replication.smallLag, 0.001), 2)}x`,
+          target: '-',
+          result: '-',
+        },
+      ],
+      ['metric', 'replication lag', 'skopeo'],
+    ),
+    '',
+    ...replication.notes.map((n) => `  ${n}`),
+    '',
+  );
   if (scaleOut) out.push('Targets apply to the default backends; here S3 is s3rver, a JavaScript S3 server sharing this machine (and the bench process) with everything else.', '');
   out.push(`Throughput figures are the median of the runs below (each registry measured with the same client, in alternating order).`);
   out.push(`  push MiB/s      Berth ${fmtList(blobs.push.values.Berth)} | reference ${fmtList(blobs.push.values.reference)}`);

@@ -26,6 +26,9 @@ import { registerIdentityRoutes } from './identity-routes.ts';
 import type { KeyService } from '../kms/key-service.ts';
 import { kmsResourceOf } from '../kms/handlers.ts';
 import { registerKmsRoutes } from './kms-routes.ts';
+import { replicationConfigurationModel, replicationRuleModel } from '../model/resources/replication.ts';
+import type { ReplicationConfigurations } from '../replication/configuration.ts';
+import { ReplicationConfigurationHandler, ReplicationRuleHandler, registerReplicationStatusRoute } from './replication.ts';
 
 export const apiPrefix = '/api/v1';
 
@@ -38,6 +41,7 @@ export interface ApiContext {
   readonly identities: IdentityStore;
   readonly tokens: TokenService;
   readonly keys: KeyService;
+  readonly replication: ReplicationConfigurations;
 }
 
 /** Ajv must accept the model's extension keyword (it carries IaC facts, not constraints). */
@@ -139,6 +143,9 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   registerLifecycleRoutes(app, ctx.meta, ctx.lifecycle);
   registerIdentityRoutes(app, { identities: ctx.identities, tokens: ctx.tokens, guard: ctx.guard, registryId: ctx.registry.registryId });
   registerKmsRoutes(app, { keys: ctx.keys, principalOf: async (req) => (await ctx.guard.caller(req, true)).principal?.arn });
+  registerResource(app, replicationConfigurationModel, new ReplicationConfigurationHandler(ctx.replication, ctx.registry.registryId));
+  registerResource(app, replicationRuleModel, new ReplicationRuleHandler(ctx.replication, ctx.registry.registryId));
+  registerReplicationStatusRoute(app, ctx.meta, ctx.replication);
 }
 
 /** The ARN a management request acts on: named by the path, or on create by the body. */

@@ -149,6 +149,41 @@ export type PutManifestResult =
   | { readonly ok: false; readonly reason: 'missing'; readonly missing: readonly string[] }
   | { readonly ok: false; readonly reason: 'immutable'; readonly tag: string; readonly digest: string };
 
+/** Where a replication task stands (ECR's image replication statuses). */
+export type ReplicationState = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+
+/**
+ * Replication work for one image and one destination: the outbox row a push writes in its own
+ * transaction. One row per (repository, digest, destination); a later push of the same digest
+ * merges its tags in and makes the row due again.
+ */
+export interface ReplicationTask {
+  readonly id: number;
+  readonly repositoryId: number;
+  readonly repositoryName: string;
+  readonly digest: string;
+  /** Tags pushed for this digest since the task was created (sorted, deduplicated). */
+  readonly tags: readonly string[];
+  /** The destination's key (its normalized endpoint). */
+  readonly destination: string;
+  readonly state: ReplicationState;
+  /** Attempts that failed since the task was last made due by a push. */
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  /** Bumped by every push that merges into the task; a worker's result applies only to the generation it claimed. */
+  readonly generation: number;
+  readonly failureCode: string | undefined;
+  readonly failureReason: string | undefined;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** How a claimed task ended: done, retry at a time (still IN_PROGRESS), or given up. */
+export type ReplicationOutcome =
+  | { readonly state: 'COMPLETE' }
+  | { readonly state: 'IN_PROGRESS'; readonly retryAt: Date; readonly failureCode: string; readonly failureReason: string }
+  | { readonly state: 'FAILED'; readonly failureCode: string; readonly failureReason: string };
+
 export interface MetadataStore {
   /** Applies pending versioned migrations. */
   migrate(): Promise<void>;
@@ -199,7 +234,14 @@ export interface MetadataStore {
    * manifest it references exists in the repository (subjects need not), and that none of
    * `immutableTags` already points at another manifest.
    */
-  putManifest(repositoryId: number, manifest: ManifestInput, tags: readonly string[], immutableTags?: readonly string[]): Promise<PutManifestResult>;
+  putManifest(
+    repositoryId: number,
+    manifest: ManifestInput,
+    tags: readonly string[],
+    immutableTags?: readonly string[],
+    /** Destinations to replicate the image to: their tasks are written in the same transaction. */
+    replicateTo?: readonly string[],
+  ): Promise<PutManifestResult>;
   getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
   getManifestByTag(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
   /** Deletes a manifest and every tag pointing at it. */
@@ -229,4 +271,20 @@ export interface MetadataStore {
   tryLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up early; does nothing unless `holder` holds it. */
   releaseLease(name: string, holder: string): Promise<void>;
+
+  /**
+   * Claims up to `limit` IN_PROGRESS tasks due at `now` (nextAttemptAt <= now) that nobody
+   * holds (or whose claim expired), for `holder` until now + leaseMs, oldest due first. Safe
+   * across replicas: a task is claimed by one holder at a time.
+   */
+  claimReplicationTasks(holder: string, now: Date, leaseMs: number, limit: number): Promise<ReplicationTask[]>;
+  /**
+   * Records the outcome of a claimed task and releases the claim. Applies only while `holder`
+   * holds it; when a push bumped its generation meanwhile, the outcome is dropped and the task
+   * stays IN_PROGRESS, due now (the new push still has to be replicated). Failed outcomes add
+   * one to attempts. True when the outcome was recorded.
+   */
+  finishReplicationTask(id: number, holder: string, generation: number, outcome: ReplicationOutcome): Promise<boolean>;
+  /** The tasks of one image, one per destination, ordered by destination. */
+  listReplicationTasks(repositoryId: number, digest: string): Promise<ReplicationTask[]>;
 }

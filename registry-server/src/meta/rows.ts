@@ -1,7 +1,17 @@
 // Rows to records, shared by the SQL stores. Both schemas keep the same columns (timestamps as
 // epoch milliseconds, settings as JSON text); only booleans differ (SQLite 0/1, PostgreSQL
 // true/false) and the one aggregate that joins tag names.
-import type { ImageRecord, ManifestRecord, Repository, RepositorySettings, StoredDocument, TagMutability } from './metadata-store.ts';
+import type {
+  ImageRecord,
+  ManifestRecord,
+  ReplicationOutcome,
+  ReplicationState,
+  ReplicationTask,
+  Repository,
+  RepositorySettings,
+  StoredDocument,
+  TagMutability,
+} from './metadata-store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -86,4 +96,48 @@ export function prefixEnd(prefix: string): string {
 
 export function toManifest(r: Row): ManifestRecord {
   return { digest: r.digest as string, mediaType: r.media_type as string, content: r.content as Uint8Array };
+}
+
+/** Columns of a replication task, from `replication_tasks rt` joined to `repositories r`. */
+export const replicationTaskColumns =
+  'rt.id, rt.repository_id, r.name AS repository_name, rt.digest, rt.destination, rt.tags, rt.state, rt.attempts, rt.next_attempt_at, rt.generation, rt.failure_code, rt.failure_reason, rt.created_at, rt.updated_at';
+
+export function toReplicationTask(r: Row): ReplicationTask {
+  return {
+    id: Number(r.id),
+    repositoryId: Number(r.repository_id),
+    repositoryName: r.repository_name as string,
+    digest: r.digest as string,
+    destination: r.destination as string,
+    tags: JSON.parse(r.tags as string) as string[],
+    state: r.state as ReplicationState,
+    attempts: Number(r.attempts),
+    nextAttemptAt: new Date(Number(r.next_attempt_at)),
+    generation: Number(r.generation),
+    failureCode: (r.failure_code as string | null) ?? undefined,
+    failureReason: (r.failure_reason as string | null) ?? undefined,
+    createdAt: new Date(Number(r.created_at)),
+    updatedAt: new Date(Number(r.updated_at)),
+  };
+}
+
+/** Sorted and deduplicated: the form task tags are stored in. */
+export function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+/**
+ * A finished task's new column values, for one UPDATE shared by both stores:
+ *   SET state = ?, attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at), failure_code = ?, failure_reason = ?
+ * Only a retry moves next_attempt_at; COMPLETE is not a failed attempt.
+ */
+export function outcomeParams(o: ReplicationOutcome): [ReplicationState, number, number | null, string | null, string | null] {
+  switch (o.state) {
+    case 'COMPLETE':
+      return ['COMPLETE', 0, null, null, null];
+    case 'IN_PROGRESS':
+      return ['IN_PROGRESS', 1, o.retryAt.getTime(), o.failureCode, o.failureReason];
+    case 'FAILED':
+      return ['FAILED', 1, null, o.failureCode, o.failureReason];
+  }
 }

@@ -4,10 +4,12 @@ import { repositoryModel } from './resources/repository.ts';
 import { lifecyclePolicyModel, registryPolicyModel, repositoryPolicyModel } from './resources/policies.ts';
 import { accessKeyModel, identityPolicyModel, principalModel } from './resources/identity.ts';
 import { kmsAliasModel, kmsKeyModel } from './resources/kms.ts';
+import { replicationConfigurationModel, replicationRuleModel } from './resources/replication.ts';
 
 export { repositoryModel, repositoryCreationTemplateModel, repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel };
 export { principalModel, accessKeyModel, identityPolicyModel };
 export { kmsKeyModel, kmsAliasModel };
+export { replicationConfigurationModel, replicationRuleModel };
 export { fieldMeta, metaKeyword, withMeta, type FieldMeta } from './meta.ts';
 export type { ResourceModel, Operation } from './resource.ts';
 // Image operations are not resources, but their shapes are shared too (IaC data sources).
@@ -27,4 +29,6 @@ export const resourceModels = [
   identityPolicyModel,
   kmsKeyModel,
   kmsAliasModel,
+  replicationConfigurationModel,
+  replicationRuleModel,
 ] as const;

@@ -22,6 +22,11 @@ export interface FieldMeta {
    * time): a plan for an in-place update keeps its value, so what refers to it stays known.
    */
   readonly fixed?: boolean;
+  /**
+   * An input the server accepts but never returns (a password): reads leave it out, and IaC
+   * keeps the value it last applied (an import cannot recover it).
+   */
+  readonly writeOnly?: boolean;
 }
 
 /** The meta of an output fixed at creation. */

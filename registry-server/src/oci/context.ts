@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { MetadataStore, Repository } from '../meta/metadata-store.ts';
+import { defaultRepositorySettings, type MetadataStore, type Repository } from '../meta/metadata-store.ts';
 import { RegistryError } from '../errors.ts';
 import { documentKinds } from '../api/document-kinds.ts';
-import { findTemplate } from '../api/templates.ts';
+import { findTemplate, type AppliedTemplate } from '../api/templates.ts';
 import type { PullRecorder } from '../registry/pull-recorder.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -27,6 +27,25 @@ export interface OciContext {
   readonly pulls: PullRecorder;
   readonly limits: OciLimits;
   readonly guard: Guard;
+  readonly replication: PushReplication;
+}
+
+/** What a push needs of replication: where it goes, and a nudge for the replicator. */
+export interface PushReplication {
+  destinationsFor(repository: string): Promise<string[]>;
+  pushed(): void;
+}
+
+/**
+ * Requests a source registry's replicator sends carry this header (its registry id). Honoured
+ * only for callers allowed ecr:ReplicateImage: their pushes are not replicated onward (no
+ * chaining) and a repository they create takes a REPLICATION creation template.
+ */
+export const replicationHeader = 'x-berth-replication';
+
+export async function isReplication(ctx: OciContext, req: FastifyRequest, name: string): Promise<boolean> {
+  if (req.headers[replicationHeader] === undefined) return false;
+  return ctx.guard.allows(req, 'ecr:ReplicateImage', name, 'push');
 }
 
 /** Path parts captured by the router. */
@@ -46,12 +65,16 @@ export async function requireRepository(ctx: OciContext, name: string): Promise<
 /**
  * The repository a push writes to. A missing one is created when a repository creation template
  * with CREATE_ON_PUSH matches its name (the embedded default ships a ROOT one); otherwise the
- * push is NAME_UNKNOWN. The pusher must be allowed ecr:CreateRepository on the new name.
+ * push is NAME_UNKNOWN. A replication push (see isReplication) uses a REPLICATION template, and
+ * without one creates the repository with default settings, as ECR does. The pusher must be
+ * allowed ecr:CreateRepository on the new name.
  */
 export async function repositoryForPush(ctx: OciContext, req: FastifyRequest, name: string): Promise<Repository> {
   const existing = await ctx.meta.getRepository(name);
   if (existing) return existing;
-  const template = await findTemplate(ctx.meta, name, 'CREATE_ON_PUSH');
+  const replication = await isReplication(ctx, req, name);
+  const found = await findTemplate(ctx.meta, name, replication ? 'REPLICATION' : 'CREATE_ON_PUSH');
+  const template: AppliedTemplate | undefined = found ?? (replication ? { prefix: name, settings: defaultRepositorySettings, repositoryPolicy: undefined, lifecyclePolicy: undefined } : undefined);
   if (!template) {
     throw new RegistryError('NAME_UNKNOWN', `repository ${name} does not exist, and no repository creation template creates it on push`, { detail: { name } });
   }

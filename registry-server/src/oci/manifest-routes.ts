@@ -4,7 +4,7 @@ import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { RegistryError } from '../errors.ts';
 import type { ManifestRecord } from '../meta/metadata-store.ts';
 import { assertName, assertTag } from '../names.ts';
-import { queryStrings, repositoryForPush, requireRepository, type OciContext, type RouteMatch } from './context.ts';
+import { isReplication, queryStrings, repositoryForPush, requireRepository, type OciContext, type RouteMatch } from './context.ts';
 import { immutableTags } from '../registry/tag-mutability.ts';
 import { parseManifest } from './manifest-parser.ts';
 
@@ -63,6 +63,8 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
   }
   const parsed = parseManifest(body, mediaTypeOf(req.headers['content-type']));
   const repo = await repositoryForPush(ctx, req, name);
+  // Replication work is recorded with the push itself; replicated pushes are not sent onward.
+  const replicateTo = (await isReplication(ctx, req, name)) ? [] : await ctx.replication.destinationsFor(name);
   const result = await ctx.meta.putManifest(
     repo.id,
     {
@@ -76,6 +78,7 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
     },
     tags,
     immutableTags(repo.settings, tags),
+    replicateTo,
   );
   if (!result.ok && result.reason === 'missing') {
     throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${result.missing.length} unknown blob(s) or manifest(s)`, {
@@ -88,6 +91,7 @@ export async function putManifest(req: FastifyRequest, reply: FastifyReply, { na
       detail: { tag: result.tag, digest: result.digest, imageTagMutability: repo.settings.imageTagMutability },
     });
   }
+  if (replicateTo.length > 0) ctx.replication.pushed();
   reply.code(201).headers({ Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' });
   if (parsed.subject) reply.header('OCI-Subject', parsed.subject);
   if (expected && tags.length > 0) reply.header('OCI-Tag', tags.join(', '));

@@ -319,4 +319,157 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     t.true(await meta.tryLease('sweep', 'replica-b', 60_000), 'an expired lease goes to the next holder');
     t.false(await meta.tryLease('sweep', 'replica-a', 60_000), 'and the old holder no longer has it');
   });
+
+  withMeta('replication outbox: written with a successful push only, one task per destination', async (t, meta) => {
+    const repo = await meta.ensureRepository('rep/out');
+    const layer = digest();
+    const m = manifest({ blobs: [layer] });
+    t.false((await meta.putManifest(repo.id, m, ['v1'], [], ['b.example', 'a.example'])).ok, 'a missing blob refuses the push');
+    t.deepEqual(await meta.listReplicationTasks(repo.id, m.digest), [], 'a refused push writes no task');
+    t.deepEqual(await meta.claimReplicationTasks('w', new Date(Date.now() + 1000), 60_000, 10), []);
+
+    await meta.putBlob(repo.id, { digest: layer, size: 1 });
+    const before = Date.now();
+    t.deepEqual(await meta.putManifest(repo.id, m, ['v1', 'latest', 'v1'], [], ['b.example', 'a.example', 'b.example']), { ok: true });
+    const tasks = await meta.listReplicationTasks(repo.id, m.digest);
+    t.deepEqual(tasks.map((x) => x.destination), ['a.example', 'b.example'], 'one task per destination, ordered by destination');
+    for (const task of tasks) {
+      t.is(task.repositoryId, repo.id);
+      t.is(task.repositoryName, 'rep/out');
+      t.is(task.digest, m.digest);
+      t.deepEqual(task.tags, ['latest', 'v1'], 'tags sorted and deduplicated');
+      t.is(task.state, 'IN_PROGRESS');
+      t.is(task.attempts, 0);
+      t.is(task.generation, 1);
+      t.true(task.nextAttemptAt.getTime() >= before && task.nextAttemptAt.getTime() <= Date.now(), 'due at once');
+      t.is(task.failureCode, undefined);
+      t.is(task.failureReason, undefined);
+      t.true(task.createdAt instanceof Date && task.updatedAt instanceof Date);
+    }
+    t.not(tasks[0]?.id, tasks[1]?.id);
+
+    const plain = manifest();
+    t.deepEqual(await meta.putManifest(repo.id, plain, ['plain']), { ok: true });
+    t.deepEqual(await meta.putManifest(repo.id, plain, ['plain2'], [], []), { ok: true });
+    t.deepEqual(await meta.listReplicationTasks(repo.id, plain.digest), [], 'no destinations, no task');
+
+    // An immutable tag that refuses the push writes nothing either, even for a digest with tasks.
+    const other = manifest();
+    t.deepEqual(await meta.putManifest(repo.id, other, ['fixed'], ['fixed']), { ok: true });
+    t.false((await meta.putManifest(repo.id, m, ['fixed'], ['fixed'], ['a.example', 'c.example'])).ok);
+    const after = await meta.listReplicationTasks(repo.id, m.digest);
+    t.deepEqual(after, tasks, 'the refused push neither merged into nor added a task');
+    t.deepEqual(await meta.listReplicationTasks(repo.id, other.digest), []);
+  });
+
+  withMeta('replication outbox: a later push of the digest merges its tags, bumps the generation and makes the task due', async (t, meta) => {
+    const repo = await meta.ensureRepository('rep/merge');
+    const m = manifest();
+    await meta.putManifest(repo.id, m, ['v1', 'b'], [], ['dest']);
+    const [first] = await meta.listReplicationTasks(repo.id, m.digest);
+    const far = new Date(Date.now() + 3_600_000);
+    const [claimed] = await meta.claimReplicationTasks('w', new Date(), 60_000, 10);
+    t.is(claimed?.id, first?.id);
+    t.true(await meta.finishReplicationTask(first?.id ?? 0, 'w', 1, { state: 'IN_PROGRESS', retryAt: far, failureCode: 'E', failureReason: 'down' }));
+    t.deepEqual(await meta.claimReplicationTasks('w', new Date(), 60_000, 10), [], 'waiting for its retry');
+
+    await meta.putManifest(repo.id, m, ['a', 'v1'], [], ['dest']);
+    const [merged] = await meta.listReplicationTasks(repo.id, m.digest);
+    t.is(merged?.id, first?.id, 'the same row');
+    t.deepEqual(merged?.tags, ['a', 'b', 'v1'], 'tags are the sorted union');
+    t.is(merged?.generation, 2);
+    t.is(merged?.attempts, 0, 'attempts start over');
+    t.is(merged?.state, 'IN_PROGRESS');
+    t.is(merged?.failureCode, undefined, 'the failure is cleared');
+    t.true((merged?.nextAttemptAt.getTime() ?? Infinity) <= Date.now(), 'due now, not at the retry time');
+    const [again] = await meta.claimReplicationTasks('w', new Date(), 60_000, 10);
+    t.is(again?.generation, 2);
+    t.deepEqual(again?.tags, ['a', 'b', 'v1']);
+
+    // A finished task comes back too.
+    t.true(await meta.finishReplicationTask(again?.id ?? 0, 'w', 2, { state: 'COMPLETE' }));
+    await meta.putManifest(repo.id, m, [], [], ['dest', 'second']);
+    const both = await meta.listReplicationTasks(repo.id, m.digest);
+    t.deepEqual(both.map((x) => [x.destination, x.state, x.generation, x.tags]), [
+      ['dest', 'IN_PROGRESS', 3, ['a', 'b', 'v1']],
+      ['second', 'IN_PROGRESS', 1, []],
+    ]);
+  });
+
+  withMeta('replication outbox: claims take due, unclaimed tasks, oldest first, up to the limit, one holder at a time', async (t, meta) => {
+    const repo = await meta.ensureRepository('rep/claim');
+    const pushed = [manifest(), manifest(), manifest()];
+    for (const m of pushed) await meta.putManifest(repo.id, m, [], [], ['dest']);
+    const ids = (await Promise.all(pushed.map((m) => meta.listReplicationTasks(repo.id, m.digest)))).map((x) => x[0]?.id);
+    const now = Date.now() + 1000;
+    t.deepEqual(await meta.claimReplicationTasks('a', new Date(0), 60_000, 10), [], 'nothing is due before its time');
+    const two = await meta.claimReplicationTasks('a', new Date(now), 60_000, 2);
+    t.deepEqual(two.map((x) => x.id), ids.slice(0, 2), 'oldest due first, at most limit');
+    t.is(two[0]?.repositoryName, 'rep/claim');
+    const rest = await meta.claimReplicationTasks('b', new Date(now), 60_000, 10);
+    t.deepEqual(rest.map((x) => x.id), ids.slice(2), 'held tasks are not claimed again');
+    t.deepEqual(await meta.claimReplicationTasks('b', new Date(now + 59_000), 60_000, 10), [], 'not while the claims hold');
+    const expired = await meta.claimReplicationTasks('b', new Date(now + 60_001), 60_000, 10);
+    t.deepEqual(expired.map((x) => x.id), ids, 'expired claims go to the next holder');
+    t.false(await meta.finishReplicationTask(ids[0] ?? 0, 'a', 1, { state: 'COMPLETE' }), 'the first holder lost it');
+    t.true(await meta.finishReplicationTask(ids[0] ?? 0, 'b', 1, { state: 'COMPLETE' }));
+  });
+
+  withMeta('replication outbox: finishing records the outcome for the claiming holder and generation only', async (t, meta) => {
+    const repo = await meta.ensureRepository('rep/finish');
+    const [retried, failed, completed, stale] = [manifest(), manifest(), manifest(), manifest()];
+    for (const m of [retried, failed, completed, stale]) await meta.putManifest(repo.id, m, ['t'], [], ['dest']);
+    const task = async (m: ManifestInput) => (await meta.listReplicationTasks(repo.id, m.digest))[0];
+    const now = Date.now() + 1000;
+    const claimed = await meta.claimReplicationTasks('w', new Date(now), 60_000, 10);
+    t.is(claimed.length, 4);
+    const idOf = async (m: ManifestInput) => (await task(m))?.id ?? 0;
+
+    t.false(await meta.finishReplicationTask(await idOf(completed), 'intruder', 1, { state: 'COMPLETE' }), 'the wrong holder is refused');
+    t.is((await task(completed))?.state, 'IN_PROGRESS');
+    t.false(await meta.finishReplicationTask(999_999, 'w', 1, { state: 'COMPLETE' }), 'an unknown task');
+
+    t.true(await meta.finishReplicationTask(await idOf(completed), 'w', 1, { state: 'COMPLETE' }));
+    t.like(await task(completed), { state: 'COMPLETE', attempts: 0, failureCode: undefined, failureReason: undefined });
+    t.false(await meta.finishReplicationTask(await idOf(completed), 'w', 1, { state: 'COMPLETE' }), 'the claim is gone once finished');
+
+    t.true(await meta.finishReplicationTask(await idOf(failed), 'w', 1, { state: 'FAILED', failureCode: 'DENIED', failureReason: 'no access' }));
+    t.like(await task(failed), { state: 'FAILED', attempts: 1, failureCode: 'DENIED', failureReason: 'no access' });
+
+    const retryAt = new Date(now + 30_000);
+    t.true(await meta.finishReplicationTask(await idOf(retried), 'w', 1, { state: 'IN_PROGRESS', retryAt, failureCode: 'TIMEOUT', failureReason: 'slow' }));
+    t.like(await task(retried), { state: 'IN_PROGRESS', attempts: 1, failureCode: 'TIMEOUT', failureReason: 'slow' });
+    t.is((await task(retried))?.nextAttemptAt.getTime(), retryAt.getTime());
+    t.deepEqual(await meta.claimReplicationTasks('w2', new Date(retryAt.getTime() - 1), 60_000, 10), [], 'not claimable before retryAt');
+    const later = await meta.claimReplicationTasks('w2', retryAt, 1_000, 10);
+    t.deepEqual(later.map((x) => x.id), [await idOf(retried)], 'claimable from retryAt on (completed and failed tasks never)');
+    t.is(later[0]?.attempts, 1);
+
+    // A push lands while `stale` is held: the holder's outcome is dropped, the task due again.
+    await meta.putManifest(repo.id, stale, ['t2'], [], ['dest']);
+    t.false(
+      await meta.finishReplicationTask(await idOf(stale), 'w', 1, { state: 'IN_PROGRESS', retryAt: new Date(now + 3_600_000), failureCode: 'X', failureReason: 'x' }),
+      'a stale generation is refused',
+    );
+    const afterStale = await task(stale);
+    t.like(afterStale, { state: 'IN_PROGRESS', attempts: 0, generation: 2, failureCode: undefined });
+    t.deepEqual(afterStale?.tags, ['t', 't2']);
+    t.true((afterStale?.nextAttemptAt.getTime() ?? Infinity) <= Date.now(), 'still due now');
+    const reclaimed = await meta.claimReplicationTasks('w3', new Date(now), 60_000, 10);
+    t.deepEqual(reclaimed.map((x) => [x.id, x.generation]), [[await idOf(stale), 2]], 'the claim was released: claimable at once');
+    t.true(await meta.finishReplicationTask(await idOf(stale), 'w3', 2, { state: 'COMPLETE' }));
+  });
+
+  withMeta('replication outbox: deleting the repository deletes its tasks', async (t, meta) => {
+    const repo = await meta.ensureRepository('rep/gone');
+    const keep = await meta.ensureRepository('rep/kept');
+    const m = manifest();
+    await meta.putManifest(repo.id, m, ['v1'], [], ['dest']);
+    await meta.putManifest(keep.id, m, ['v1'], [], ['dest']);
+    t.is((await meta.listReplicationTasks(repo.id, m.digest)).length, 1);
+    t.is(await meta.deleteRepository('rep/gone', { force: true }), 'deleted');
+    t.deepEqual(await meta.listReplicationTasks(repo.id, m.digest), []);
+    const left = await meta.claimReplicationTasks('w', new Date(Date.now() + 1000), 60_000, 10);
+    t.deepEqual(left.map((x) => x.repositoryName), ['rep/kept'], "only the other repository's task is left");
+  });
 }

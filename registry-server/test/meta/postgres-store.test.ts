@@ -165,6 +165,59 @@ pgTest('postgres: a lease contended by two replicas has one holder', async (t) =
   }
 });
 
+pgTest('postgres: four replicas claiming 50 replication tasks at once claim each exactly once', async (t) => {
+  const url = await databaseUrl();
+  const schema = freshSchema('claims');
+  const stores = Array.from({ length: 4 }, () => new PostgresMetadataStore({ connectionString: url, schema, poolSize: 3 }));
+  t.teardown(async () => {
+    for (const s of stores) await s.close();
+  });
+  for (const s of stores) await s.migrate();
+  const [first] = stores;
+  if (!first) throw new Error('no store');
+  const repo = await first.ensureRepository('race/claims');
+  // 25 images with 2 destinations each: 50 tasks.
+  for (let i = 0; i < 25; i++) t.true((await first.putManifest(repo.id, manifest(), [`v${i}`], [], ['one.example', 'two.example'])).ok);
+  const now = new Date(Date.now() + 1000);
+  const claims: { holder: string; id: number }[] = [];
+  // Each replica runs two claim loops on its pool; a loop stops when it finds nothing left.
+  await Promise.all(
+    stores.flatMap((s, i) =>
+      [0, 1].map(async (loop) => {
+        const holder = `replica-${i}-${loop}`;
+        for (;;) {
+          const got = await s.claimReplicationTasks(holder, now, 60_000, 1 + ((i + loop) % 3));
+          if (got.length === 0) return;
+          for (const task of got) claims.push({ holder, id: task.id });
+        }
+      }),
+    ),
+  );
+  t.is(claims.length, 50, 'fifty claims in all');
+  t.is(new Set(claims.map((c) => c.id)).size, 50, 'every task claimed, none twice');
+  t.true(new Set(claims.map((c) => c.holder)).size > 1, 'the work was shared');
+  t.deepEqual(await first.claimReplicationTasks('late', now, 60_000, 100), [], 'nothing is left to claim');
+  // Each holder can finish what it claimed, and only that.
+  const results = await Promise.all(claims.map((c, i) => (stores[i % 4] as PostgresMetadataStore).finishReplicationTask(c.id, c.holder, 1, { state: 'COMPLETE' })));
+  t.true(results.every(Boolean));
+});
+
+pgTest('postgres: concurrent pushes of one digest from two replicas merge every tag into one task per destination', async (t) => {
+  const [a, b] = await replicas(t, 'merge');
+  const repo = await a.ensureRepository('race/merge');
+  const m = manifest();
+  const tags = Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  // Destinations in differing orders: the store sorts them, so pushes lock rows alike.
+  const results = await Promise.all(tags.map((tag, i) => (i % 2 === 0 ? a : b).putManifest(repo.id, m, [tag], [], i % 3 === 0 ? ['y', 'x'] : ['x', 'y'])));
+  t.true(results.every((r) => r.ok));
+  const tasks = await a.listReplicationTasks(repo.id, m.digest);
+  t.deepEqual(tasks.map((x) => x.destination), ['x', 'y']);
+  for (const task of tasks) {
+    t.deepEqual(task.tags, tags, 'no push lost its tag');
+    t.is(task.generation, 20, 'one generation per push');
+  }
+});
+
 // Keyset pages must stay index seeks: a page costs the same with 10 or 100,000 rows.
 pgTest('postgres: page queries are index scans, never a sequential scan or a sort', async (t) => {
   const url = await databaseUrl();
@@ -190,7 +243,13 @@ pgTest('postgres: page queries are index scans, never a sequential scan or a sor
   `);
   // Fresh statistics and visibility, as autovacuum would give a table this size (one statement:
   // VACUUM refuses to run inside the implicit transaction of a multi-statement query).
-  await client.query('VACUUM ANALYZE repositories, manifests, tags, documents, lifecycle_expirations');
+  // Replication tasks: mostly finished, a few due, as a running registry keeps them.
+  await client.query(`
+    INSERT INTO replication_tasks (repository_id, digest, destination, tags, state, attempts, next_attempt_at, generation, created_at, updated_at)
+      SELECT 1, 'sha256:' || md5(i::text), 'dest', '[]', CASE WHEN i % 100 = 0 THEN 'IN_PROGRESS' ELSE 'COMPLETE' END, 0, i, 1, 0, 0
+      FROM generate_series(1, ${n}) i;
+  `);
+  await client.query('VACUUM ANALYZE repositories, manifests, tags, documents, lifecycle_expirations, replication_tasks');
   // [title, query, the plan it must show, whether a Sort may appear (only above an index that already picked the few rows)]
   const cases: [string, string, RegExp, boolean?][] = [
     ['tags page', "SELECT name FROM tags WHERE repository_id = 1 AND name > 'tag-5' ORDER BY name LIMIT 10", /Index (Only )?Scan using tags_pkey/],
@@ -206,6 +265,11 @@ pgTest('postgres: page queries are index scans, never a sequential scan or a sor
     // A repository's handful of expirations may come by a bitmap scan of its index and a sort of
     // those few rows, or by a backward index scan: either way the repository index, never a scan.
     ['expirations page', "SELECT id FROM lifecycle_expirations WHERE repository_name = 'repo/7' AND id < 9000000 ORDER BY id DESC LIMIT 10", /(Index (Only )?Scan Backward|Bitmap Index Scan) (using|on) lifecycle_expirations_by_repository/, true],
+    [
+      'replication claim',
+      "SELECT id FROM replication_tasks WHERE state = 'IN_PROGRESS' AND next_attempt_at <= 5000 AND (claimed_until IS NULL OR claimed_until < 5000) ORDER BY next_attempt_at, id LIMIT 10 FOR UPDATE SKIP LOCKED",
+      /Index Scan using replication_tasks_due/,
+    ],
     [
       'manifest by tag',
       "SELECT m.content FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest WHERE t.repository_id = 1 AND t.name = 'tag-77'",

@@ -13,6 +13,8 @@ import {
   type PutDocumentResult,
   type PutManifestResult,
   type ReferrerRecord,
+  type ReplicationOutcome,
+  type ReplicationTask,
   type Repository,
   type RepositorySettings,
   type RepositoryStats,
@@ -22,7 +24,22 @@ import {
   type UploadSession,
 } from '../metadata-store.ts';
 import { postgresMigrations } from './migrations.ts';
-import { documentColumns, imageSelect, prefixEnd, repositoryColumns, settingsParams, tagFilters, toDocument, toImage, toManifest, toRepository } from '../rows.ts';
+import {
+  documentColumns,
+  imageSelect,
+  outcomeParams,
+  prefixEnd,
+  replicationTaskColumns,
+  repositoryColumns,
+  settingsParams,
+  sortedUnique,
+  tagFilters,
+  toDocument,
+  toImage,
+  toManifest,
+  toReplicationTask,
+  toRepository,
+} from '../rows.ts';
 
 const imageSelectSql = imageSelect("string_agg(t.name, E'\\n')");
 
@@ -494,7 +511,13 @@ export class PostgresMetadataStore implements MetadataStore {
     return new Set((await this.query('SELECT id FROM uploads')).rows.map((r) => r.id as string));
   }
 
-  async putManifest(repositoryId: number, m: ManifestInput, tags: readonly string[], immutableTags: readonly string[] = []): Promise<PutManifestResult> {
+  async putManifest(
+    repositoryId: number,
+    m: ManifestInput,
+    tags: readonly string[],
+    immutableTags: readonly string[] = [],
+    replicateTo: readonly string[] = [],
+  ): Promise<PutManifestResult> {
     return this.tx(async (c): Promise<PutManifestResult> => {
       const now = Date.now();
       // References must exist, and stay so until commit: the key-share locks keep a concurrent
@@ -576,8 +599,82 @@ export class PostgresMetadataStore implements MetadataStore {
         }
         throw new Retry('immutable tag changed during push');
       }
+      if (replicateTo.length > 0) await this.enqueueReplication(c, repositoryId, m.digest, tags, replicateTo, now);
       return { ok: true };
     });
+  }
+
+  /**
+   * Inside putManifest's transaction: creates each destination's task, or merges this push into
+   * it and makes it due. One upsert for every destination; the merge happens in the statement,
+   * on the row it locked, so concurrent pushes of the same digest lose no tags. Destinations go
+   * in sorted order so two such pushes lock the rows in the same order.
+   */
+  private async enqueueReplication(c: PoolClient, repositoryId: number, digest: string, tags: readonly string[], destinations: readonly string[], now: number): Promise<void> {
+    // The claim stays on a merge: its holder's generation is now stale, so its outcome will not count.
+    await this.query(
+      `INSERT INTO replication_tasks AS rt (repository_id, digest, destination, tags, state, attempts, next_attempt_at, generation, created_at, updated_at)
+       SELECT $1, $2, d, $3, 'IN_PROGRESS', 0, $4, 1, $4, $4 FROM unnest($5::text[]) AS u(d) ORDER BY d
+       ON CONFLICT (repository_id, digest, destination) DO UPDATE SET
+         tags = (SELECT array_to_json(coalesce(array_agg(t ORDER BY t COLLATE "C"), '{}'))::text
+                 FROM (SELECT json_array_elements_text(rt.tags::json) UNION SELECT json_array_elements_text(excluded.tags::json)) AS merged(t)),
+         state = 'IN_PROGRESS', attempts = 0, next_attempt_at = excluded.next_attempt_at, generation = rt.generation + 1,
+         failure_code = NULL, failure_reason = NULL, updated_at = excluded.updated_at`,
+      [repositoryId, digest, JSON.stringify(sortedUnique(tags)), now, sortedUnique(destinations)],
+      c,
+    );
+  }
+
+  async claimReplicationTasks(holder: string, now: Date, leaseMs: number, limit: number): Promise<ReplicationTask[]> {
+    const at = now.getTime();
+    // SKIP LOCKED: concurrent claimers on other replicas pass over the rows another is claiming
+    // instead of waiting for them, and the lock re-checks the conditions on the row's latest
+    // version, so a row is claimed once. MATERIALIZED keeps the locking subquery from being
+    // inlined (and possibly run more than once).
+    const { rows } = await this.query(
+      `WITH due AS MATERIALIZED (
+         SELECT id FROM replication_tasks
+         WHERE state = 'IN_PROGRESS' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+         ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE replication_tasks rt SET claimed_by = $3, claimed_until = $4
+       FROM due, repositories r WHERE rt.id = due.id AND r.id = rt.repository_id
+       RETURNING ${replicationTaskColumns}`,
+      [at, limit, holder, at + Math.ceil(leaseMs)],
+    );
+    // RETURNING follows no order: give the claim's.
+    return rows.map(toReplicationTask).sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id - b.id);
+  }
+
+  async finishReplicationTask(id: number, holder: string, generation: number, outcome: ReplicationOutcome): Promise<boolean> {
+    return this.tx(async (c) => {
+      const now = Date.now();
+      // Locked, so a push merging in now waits for this outcome and then bumps the generation
+      // (making the task due again), or committed first and is seen here as a stale generation.
+      const r = await this.one('SELECT generation FROM replication_tasks WHERE id = $1 AND claimed_by = $2 FOR UPDATE', [id, holder], c);
+      if (!r) return false;
+      if (Number(r.generation) !== generation) {
+        // A push merged in since the claim: that push made the task due; only the claim goes.
+        await this.query('UPDATE replication_tasks SET claimed_by = NULL, claimed_until = NULL, updated_at = $1 WHERE id = $2', [now, id], c);
+        return false;
+      }
+      await this.query(
+        `UPDATE replication_tasks SET state = $1, attempts = attempts + $2, next_attempt_at = coalesce($3, next_attempt_at), failure_code = $4, failure_reason = $5,
+         claimed_by = NULL, claimed_until = NULL, updated_at = $6 WHERE id = $7`,
+        [...outcomeParams(outcome), now, id],
+        c,
+      );
+      return true;
+    });
+  }
+
+  async listReplicationTasks(repositoryId: number, digest: string): Promise<ReplicationTask[]> {
+    const { rows } = await this.query(
+      `SELECT ${replicationTaskColumns} FROM replication_tasks rt JOIN repositories r ON r.id = rt.repository_id
+       WHERE rt.repository_id = $1 AND rt.digest = $2 ORDER BY rt.destination`,
+      [repositoryId, digest],
+    );
+    return rows.map(toReplicationTask);
   }
 
   async getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined> {

@@ -129,4 +129,32 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- The replication outbox: one row per (repository, digest, destination), written by the push
+-- in its own transaction so no pushed image is forgotten by a crash. Times in epoch ms; tags a
+-- sorted JSON array of the tags pushed for the digest.
+CREATE TABLE replication_tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('IN_PROGRESS', 'COMPLETE', 'FAILED')),
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  claimed_by TEXT,
+  claimed_until INTEGER,
+  failure_code TEXT,
+  failure_reason TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (repository_id, digest, destination)
+);
+-- The claim query: due IN_PROGRESS tasks, oldest due first.
+CREATE INDEX replication_tasks_due ON replication_tasks (state, next_attempt_at, id);
+`,
+  },
 ];

@@ -15,6 +15,8 @@ import {
   type PutDocumentResult,
   type PutManifestResult,
   type ReferrerRecord,
+  type ReplicationOutcome,
+  type ReplicationTask,
   type Repository,
   type RepositorySettings,
   type RepositoryStats,
@@ -24,7 +26,22 @@ import {
   type UploadSession,
 } from '../metadata-store.ts';
 import { sqliteMigrations } from './migrations.ts';
-import { documentColumns, imageSelect, prefixEnd, repositoryColumns, settingsParams, tagFilters, toDocument, toImage, toManifest, toRepository } from '../rows.ts';
+import {
+  documentColumns,
+  imageSelect,
+  outcomeParams,
+  prefixEnd,
+  replicationTaskColumns,
+  repositoryColumns,
+  settingsParams,
+  sortedUnique,
+  tagFilters,
+  toDocument,
+  toImage,
+  toManifest,
+  toReplicationTask,
+  toRepository,
+} from '../rows.ts';
 
 const imageSelectSql = imageSelect("group_concat(t.name, char(10))");
 
@@ -368,7 +385,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return new Set((this.q('SELECT id FROM uploads').all() as Row[]).map((r) => r.id as string));
   }
 
-  async putManifest(repositoryId: number, m: ManifestInput, tags: readonly string[], immutableTags: readonly string[] = []): Promise<PutManifestResult> {
+  async putManifest(
+    repositoryId: number,
+    m: ManifestInput,
+    tags: readonly string[],
+    immutableTags: readonly string[] = [],
+    replicateTo: readonly string[] = [],
+  ): Promise<PutManifestResult> {
     const now = Date.now();
     return this.tx((): PutManifestResult => {
       const missing: string[] = [];
@@ -398,8 +421,70 @@ export class SqliteMetadataStore implements MetadataStore {
          ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
       );
       for (const t of tags) tag.run(repositoryId, t, m.digest, now);
+      if (replicateTo.length > 0) this.enqueueReplication(repositoryId, m.digest, tags, replicateTo, now);
       return { ok: true };
     });
+  }
+
+  /** Inside putManifest's transaction: creates each destination's task, or merges this push into it and makes it due. */
+  private enqueueReplication(repositoryId: number, digest: string, tags: readonly string[], destinations: readonly string[], now: number): void {
+    const pushed = sortedUnique(tags);
+    const find = this.q('SELECT id, tags FROM replication_tasks WHERE repository_id = ? AND digest = ? AND destination = ?');
+    const insert = this.q(
+      `INSERT INTO replication_tasks (repository_id, digest, destination, tags, state, attempts, next_attempt_at, generation, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'IN_PROGRESS', 0, ?, 1, ?, ?)`,
+    );
+    // The claim stays: its holder's generation is now stale, so its outcome will not count.
+    const merge = this.q(
+      `UPDATE replication_tasks SET tags = ?, state = 'IN_PROGRESS', attempts = 0, next_attempt_at = ?, generation = generation + 1,
+       failure_code = NULL, failure_reason = NULL, updated_at = ? WHERE id = ?`,
+    );
+    for (const destination of sortedUnique(destinations)) {
+      const current = find.get(repositoryId, digest, destination) as Row | undefined;
+      if (!current) insert.run(repositoryId, digest, destination, JSON.stringify(pushed), now, now, now);
+      else merge.run(JSON.stringify(sortedUnique([...(JSON.parse(current.tags as string) as string[]), ...pushed])), now, now, current.id as number);
+    }
+  }
+
+  async claimReplicationTasks(holder: string, now: Date, leaseMs: number, limit: number): Promise<ReplicationTask[]> {
+    const at = now.getTime();
+    // One write transaction: BEGIN IMMEDIATE keeps other processes on the file from claiming the same rows.
+    return this.tx(() => {
+      const rows = this.q(
+        `SELECT ${replicationTaskColumns} FROM replication_tasks rt JOIN repositories r ON r.id = rt.repository_id
+         WHERE rt.state = 'IN_PROGRESS' AND rt.next_attempt_at <= ? AND (rt.claimed_until IS NULL OR rt.claimed_until < ?)
+         ORDER BY rt.next_attempt_at, rt.id LIMIT ?`,
+      ).all(at, at, limit) as Row[];
+      const claim = this.q('UPDATE replication_tasks SET claimed_by = ?, claimed_until = ? WHERE id = ?');
+      for (const r of rows) claim.run(holder, at + leaseMs, r.id as number);
+      return rows.map(toReplicationTask);
+    });
+  }
+
+  async finishReplicationTask(id: number, holder: string, generation: number, outcome: ReplicationOutcome): Promise<boolean> {
+    const now = Date.now();
+    return this.tx(() => {
+      const r = this.q('SELECT generation FROM replication_tasks WHERE id = ? AND claimed_by = ?').get(id, holder) as Row | undefined;
+      if (!r) return false;
+      if (Number(r.generation) !== generation) {
+        // A push merged in since the claim: that push made the task due; only the claim goes.
+        this.q('UPDATE replication_tasks SET claimed_by = NULL, claimed_until = NULL, updated_at = ? WHERE id = ?').run(now, id);
+        return false;
+      }
+      this.q(
+        `UPDATE replication_tasks SET state = ?, attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at), failure_code = ?, failure_reason = ?,
+         claimed_by = NULL, claimed_until = NULL, updated_at = ? WHERE id = ?`,
+      ).run(...outcomeParams(outcome), now, id);
+      return true;
+    });
+  }
+
+  async listReplicationTasks(repositoryId: number, digest: string): Promise<ReplicationTask[]> {
+    const rows = this.q(
+      `SELECT ${replicationTaskColumns} FROM replication_tasks rt JOIN repositories r ON r.id = rt.repository_id
+       WHERE rt.repository_id = ? AND rt.digest = ? ORDER BY rt.destination`,
+    ).all(repositoryId, digest) as Row[];
+    return rows.map(toReplicationTask);
   }
 
   async getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined> {
