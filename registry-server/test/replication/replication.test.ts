@@ -76,6 +76,8 @@ class Gate {
   private server: TcpServer | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** Bytes forwarded towards the registry (requests), since the counter was last reset. */
+  sent = 0;
   private readonly target: number;
 
   constructor(target: number) {
@@ -90,6 +92,9 @@ class Gate {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
+      client.on('data', (chunk: Buffer) => {
+        this.sent += chunk.length;
+      });
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
@@ -277,6 +282,32 @@ test('destination down during pushes, source restarted meanwhile: everything com
     if (r === 0) expectedTags.push('one', 'two');
     t.deepEqual((tags as { tags: string[] }).tags.sort(), expectedTags.sort());
   }
+});
+
+test('a layer the destination already holds in another repository is mounted there, not sent again', async (t) => {
+  const dest = await startRegistry();
+  const gate = new Gate(Number(new URL(dest.url).port));
+  await gate.open();
+  const source = await startRegistry(fast);
+  t.teardown(async () => {
+    await gate.close();
+    await source.close();
+    await dest.close();
+  });
+  await mustApi(t, source, 'PUT', '/registry/replication-configuration', { rules: [{ destinations: [toBerth(`http://127.0.0.1:${gate.port}`)] }] }, 200);
+  const first = makeImage({ layers: 3, layerSize: 400_000 });
+  await pushImage(source.url, 'mount/a', 'v1', first);
+  t.deepEqual((await settled(source, 'mount/a', first.digest)).map((x) => x.status), ['COMPLETE']);
+  t.true(gate.sent > 1_200_000, `the first copy sends the layers (${gate.sent} bytes)`);
+  // The same layers under another configuration, in another repository.
+  const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', rootfs: { type: 'layers', diff_ids: first.layers.map((l) => sha256(l)) } }));
+  const manifest = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(first.manifest).toString('utf8')), config: descriptor('application/vnd.oci.image.config.v1+json', config) }));
+  const second: TestImage = { config, layers: first.layers, manifest, digest: sha256(manifest) };
+  gate.sent = 0;
+  await pushImage(source.url, 'mount/b', 'v1', second);
+  t.deepEqual((await settled(source, 'mount/b', second.digest)).map((x) => x.status), ['COMPLETE']);
+  t.true(gate.sent < 200_000, `the second copy mounts the layers instead of sending them (${gate.sent} bytes sent)`);
+  await expectImage(t, dest.url, 'mount/b', second, 'v1');
 });
 
 test('configuration validation: limits, names, credentials, filters', async (t) => {
