@@ -41,3 +41,102 @@ export function isFixedOutput(model: ResourceModel, name: string): boolean {
   const schema = (model.outputs.properties as Record<string, TSchema>)[name];
   return schema !== undefined && !Object.hasOwn(model.inputs.properties, name) && fieldMeta(schema).fixed === true;
 }
+
+type Json = Readonly<Record<string, unknown>>;
+
+const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The members of a union schema (TypeBox's anyOf), or the schema alone. */
+function alternativesOf(schema: TSchema): TSchema[] {
+  const s = schema as Json;
+  return Array.isArray(s.anyOf) ? (s.anyOf as TSchema[]) : Array.isArray(s.oneOf) ? (s.oneOf as TSchema[]) : [schema];
+}
+
+/** The schema of a record's values (patternProperties or an additionalProperties schema). */
+function recordValueSchema(s: Json): TSchema | undefined {
+  const patterns = s.patternProperties as Record<string, TSchema> | undefined;
+  const first = patterns ? Object.values(patterns)[0] : undefined;
+  return first ?? (isPlainObject(s.additionalProperties) ? (s.additionalProperties as TSchema) : undefined);
+}
+
+/** Whether a field, or any field nested in it, satisfies `test`. */
+function containsField(schema: TSchema, test: (meta: ReturnType<typeof fieldMeta>) => boolean): boolean {
+  if (test(fieldMeta(schema))) return true;
+  return alternativesOf(schema).some((member) => {
+    const s = member as Json;
+    if (isPlainObject(s.properties)) return Object.values(s.properties as Record<string, TSchema>).some((p) => containsField(p, test));
+    if (isPlainObject(s.items)) return containsField(s.items as TSchema, test);
+    const values = recordValueSchema(s);
+    return values !== undefined && containsField(values, test);
+  });
+}
+
+/** Whether a field is write-only or holds one (a rule's destinations hold passwords). */
+export function containsWriteOnly(schema: TSchema): boolean {
+  return containsField(schema, (m) => m.writeOnly === true);
+}
+
+/** Whether a field is sensitive or holds a sensitive field. */
+export function containsSensitive(schema: TSchema): boolean {
+  return containsField(schema, (m) => m.sensitive === true);
+}
+
+const scalarTypes = new Set(['string', 'number', 'integer', 'boolean']);
+
+/**
+ * The fields that tell the elements of a list of objects apart: the required scalars that are
+ * not write-only (a destination's endpoint). None: elements are matched by position.
+ */
+function identifyingKeys(element: Json): string[] {
+  const props = (element.properties ?? {}) as Record<string, TSchema>;
+  const required = new Set(Array.isArray(element.required) ? (element.required as string[]) : []);
+  return Object.entries(props)
+    .filter(([k, s]) => required.has(k) && !fieldMeta(s).writeOnly && (scalarTypes.has((s as Json).type as string) || 'const' in (s as Json)))
+    .map(([k]) => k);
+}
+
+/** The element of `reference` that corresponds to `element` (at `index` in its list). */
+function counterpart(itemSchema: TSchema, reference: readonly unknown[], element: unknown, index: number): unknown {
+  const object = alternativesOf(itemSchema).find((m) => isPlainObject((m as Json).properties)) as Json | undefined;
+  const keys = object ? identifyingKeys(object) : [];
+  // Nothing identifies an element: the server keeps the order it was given, so the same position.
+  if (keys.length === 0 || !isPlainObject(element)) return reference[index];
+  const same = (r: unknown): boolean => isPlainObject(r) && keys.every((k) => r[k] === element[k]);
+  return same(reference[index]) ? reference[index] : reference.find(same);
+}
+
+/**
+ * Write-only inputs (a destination's password) are accepted by the server and never returned:
+ * its answer leaves them out. IaC keeps the value it last applied, so the state matches the
+ * config and plans stay empty: this copies write-only values that `fresh` (the server's
+ * answer) lacks from `reference` (the values just applied, or the prior state), at any depth.
+ * List elements of objects are matched by their identifying fields (a destination by its
+ * endpoint), else by position; nothing is copied where no counterpart exists (an import).
+ */
+export function keepWriteOnly(schema: TSchema, fresh: unknown, reference: unknown): unknown {
+  if (fresh === undefined || fresh === null || reference === undefined || reference === null || !containsWriteOnly(schema)) return fresh;
+  for (const member of alternativesOf(schema)) {
+    const s = member as Json;
+    if (isPlainObject(s.properties) && isPlainObject(fresh) && isPlainObject(reference)) {
+      const out: Record<string, unknown> = { ...fresh };
+      for (const [k, field] of Object.entries(s.properties as Record<string, TSchema>)) {
+        const kept = reference[k];
+        if (fieldMeta(field).writeOnly) {
+          if ((out[k] === undefined || out[k] === null) && kept !== undefined && kept !== null) out[k] = kept;
+        } else if (Object.hasOwn(out, k) && containsWriteOnly(field)) out[k] = keepWriteOnly(field, out[k], kept);
+      }
+      return out;
+    }
+    if (isPlainObject(s.items) && Array.isArray(fresh) && Array.isArray(reference)) {
+      const items = s.items as TSchema;
+      if (!containsWriteOnly(items)) return fresh;
+      return fresh.map((e, i) => keepWriteOnly(items, e, counterpart(items, reference, e, i)));
+    }
+    const values = recordValueSchema(s);
+    if (values !== undefined && !isPlainObject(s.properties) && isPlainObject(fresh) && isPlainObject(reference)) {
+      if (!containsWriteOnly(values)) return fresh;
+      return Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k, keepWriteOnly(values, v, reference[k])]));
+    }
+  }
+  return fresh;
+}

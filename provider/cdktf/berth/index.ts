@@ -8,6 +8,8 @@ export * as kmsKey from './kms-key/index.ts';
 export * as lifecyclePolicy from './lifecycle-policy/index.ts';
 export * as principal from './principal/index.ts';
 export * as registryPolicy from './registry-policy/index.ts';
+export * as replicationConfiguration from './replication-configuration/index.ts';
+export * as replicationRule from './replication-rule/index.ts';
 export * as repository from './repository/index.ts';
 export * as repositoryCreationTemplate from './repository-creation-template/index.ts';
 export * as repositoryPolicy from './repository-policy/index.ts';

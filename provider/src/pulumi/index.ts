@@ -11,10 +11,12 @@ import {
   repositoryCreationTemplateModel,
   repositoryModel,
   repositoryPolicyModel,
-  fieldMeta,
+  replicationConfigurationModel,
+  replicationRuleModel,
   type ResourceModel,
 } from '@berth/registry-server/models';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { containsSensitive } from '../model-facts.ts';
 import { dynamicProvider } from './provider.ts';
 
 /** Every input may be a Pulumi Input (a value, a promise or another resource's output). */
@@ -23,10 +25,14 @@ export type Outputs<M extends ResourceModel> = { readonly [K in keyof (Static<M[
 
 type ResourceClass<M extends ResourceModel> = new (name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) => pulumi.dynamic.Resource & Outputs<M>;
 
-/** The fields the model marks sensitive (x-berth meta), inputs and outputs: secret outputs in Pulumi. */
+/**
+ * The fields the model marks sensitive (x-berth meta), inputs and outputs, and those holding a
+ * sensitive field (a replication rule's destinations hold passwords): secret outputs in Pulumi,
+ * which can only make a whole top-level property secret.
+ */
 export function secretKeysOf(model: ResourceModel): string[] {
   const fields = [...Object.entries(model.inputs.properties), ...Object.entries(model.outputs.properties)] as [string, TSchema][];
-  return [...new Set(fields.filter(([, schema]) => fieldMeta(schema).sensitive === true).map(([key]) => key))];
+  return [...new Set(fields.filter(([, schema]) => containsSensitive(schema)).map(([key]) => key))];
 }
 
 /** A resource class for a model: inputs as given, outputs (computed values) declared so Pulumi exposes them. */
@@ -39,6 +45,9 @@ export function defineResource<M extends ResourceModel>(model: M): ResourceClass
     constructor(name: string, args: Args<M>, opts?: pulumi.CustomResourceOptions) {
       const props: Record<string, unknown> = { ...args };
       for (const k of outputsOnly) props[k] = undefined;
+      // Sensitive inputs (a destination's password) are secret in the state's inputs too, not
+      // only in its outputs.
+      for (const k of secrets) if (props[k] !== undefined) props[k] = pulumi.secret(props[k]);
       // Type token pulumi-nodejs:dynamic/berth:<Title>, so each resource type is told apart in state.
       const options = secrets.length > 0 ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] } : opts;
       super(provider, name, props, options, 'berth', model.title);
@@ -70,5 +79,12 @@ export type KmsKey = InstanceType<typeof KmsKey>;
 /** Its id is the alias name (alias/...). */
 export const KmsAlias = defineResource(kmsAliasModel);
 export type KmsAlias = InstanceType<typeof KmsAlias>;
+
+/** The registry's whole replication configuration; its id is the registry id. Passwords are write-only: kept as secrets in the state. */
+export const ReplicationConfiguration = defineResource(replicationConfigurationModel);
+export type ReplicationConfiguration = InstanceType<typeof ReplicationConfiguration>;
+/** One named replication rule; its id is the rule name. Passwords are write-only: kept as secrets in the state. */
+export const ReplicationRule = defineResource(replicationRuleModel);
+export type ReplicationRule = InstanceType<typeof ReplicationRule>;
 
 export { dynamicProvider } from './provider.ts';

@@ -6,7 +6,7 @@ import { canonicalDocumentText } from '@berth/registry-server/documents';
 import { fieldMeta, resourceModels, type ResourceModel } from '@berth/registry-server/models';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { isPendingDeletion } from '../model-facts.ts';
+import { isPendingDeletion, keepWriteOnly } from '../model-facts.ts';
 
 type Props = Record<string, unknown>;
 
@@ -62,6 +62,15 @@ function keepRetained(model: ResourceModel, fresh: Props, before: Props): Props 
   const out = { ...fresh };
   for (const k of retainedKeys(model)) if ((out[k] === undefined || out[k] === null) && before[k] !== undefined && before[k] !== null) out[k] = before[k];
   return out;
+}
+
+/**
+ * Write-only inputs (a destination's password) are never in the server's answer: the state
+ * keeps the value given (`reference`: the inputs on create and update, the prior state on a
+ * read), so a diff against the same inputs is empty. It is a secret output (see secretKeysOf).
+ */
+function keepWriteOnlyInputs(model: ResourceModel, outs: Props, reference: Props): Props {
+  return keepWriteOnly(model.inputs, outs, reference) as Props;
 }
 
 export function modelNamed(name: string): ResourceModel {
@@ -157,7 +166,43 @@ function sameValue(schema: TSchema | undefined, a: unknown, b: unknown): boolean
       return a === b;
     }
   }
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** Objects with sorted keys: what the server answers and what a program passes may order them differently. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .filter((k) => (v as Props)[k] !== undefined)
+      .map((k) => [k, canonical((v as Props)[k])]),
+  );
+}
+
+/**
+ * Nested inputs with a server default (a replication rule's name) that `next` leaves out take
+ * the value the server chose (`before`, matched by position as the server keeps order), as
+ * top-level ones are skipped: leaving them out is not a change.
+ */
+function withNestedDefaults(schema: TSchema, next: unknown, before: unknown): unknown {
+  if (next === undefined || next === null || before === undefined || before === null || isUnknown(next)) return next;
+  const s = schema as Props;
+  if (typeof s.properties === 'object' && s.properties !== null && typeof next === 'object' && !Array.isArray(next) && typeof before === 'object' && !Array.isArray(before)) {
+    const out: Props = { ...(next as Props) };
+    for (const [k, field] of Object.entries(s.properties as Record<string, TSchema>)) {
+      const was = (before as Props)[k];
+      if (out[k] === undefined && fieldMeta(field).serverDefault) {
+        if (was !== undefined) out[k] = was;
+      } else out[k] = withNestedDefaults(field, out[k], was);
+    }
+    return out;
+  }
+  if (typeof s.items === 'object' && s.items !== null && Array.isArray(next) && Array.isArray(before)) {
+    return next.map((e, i) => withNestedDefaults(s.items as TSchema, e, before[i]));
+  }
+  return next;
 }
 
 export async function diff(
@@ -169,7 +214,7 @@ export async function diff(
   const replaces: string[] = [];
   let changes = false;
   for (const [key, schema] of Object.entries(model.inputs.properties) as [string, TSchema][]) {
-    const next = news[key];
+    const next = withNestedDefaults(schema, news[key], olds[key]);
     const meta = fieldMeta(schema);
     // An omitted input with a server default keeps whatever the server chose.
     if (next === undefined && meta.serverDefault) continue;
@@ -189,7 +234,8 @@ export async function create(name: string, inputs: Props): Promise<{ id: string;
   const api = client().resource(model);
   const body = inputsOf(model, inputs);
   try {
-    const outs = (isSingleton(model) ? await api.update(identityOf(model, body) as never, withoutIdentity(model, body) as never) : await api.create(body as never)) as Props;
+    const answer = (isSingleton(model) ? await api.update(identityOf(model, body) as never, withoutIdentity(model, body) as never) : await api.create(body as never)) as Props;
+    const outs = keepWriteOnlyInputs(model, answer, body);
     return { id: idOf(model, outs), outs };
   } catch (err) {
     throw explained(err);
@@ -205,7 +251,7 @@ export async function read(name: string, id: string, props: Props): Promise<{ id
     // Its deletion is scheduled (a KMS key pending deletion): gone, as a 404 is.
     if (isPendingDeletion(model, outs)) return {};
     // Values the server returns once stay in the state (a refresh must not lose them).
-    return { id: idOf(model, outs), props: keepRetained(model, outs, props) };
+    return { id: idOf(model, outs), props: keepRetained(model, keepWriteOnlyInputs(model, outs, props), props) };
   } catch (err) {
     // Deleted out of band: an empty result tells the engine it is gone.
     if (err instanceof BerthApiError && err.status === 404) return {};
@@ -217,9 +263,14 @@ export async function update(name: string, olds: Props, news: Props): Promise<{ 
   const model = modelNamed(name);
   const api = client().resource(model);
   const inputs = inputsOf(model, news);
+  // Nested values the server chose and the program leaves out stay as they are (diff saw no
+  // change in them), rather than being chosen anew (a rule renamed by its new position).
+  for (const [key, schema] of Object.entries(model.inputs.properties) as [string, TSchema][]) {
+    if (inputs[key] !== undefined) inputs[key] = withNestedDefaults(schema, inputs[key], olds[key]);
+  }
   try {
     const outs = (await api.update(identityOf(model, olds) as never, withoutIdentity(model, inputs) as never)) as Props;
-    return { outs: keepRetained(model, outs, olds) };
+    return { outs: keepRetained(model, keepWriteOnlyInputs(model, outs, inputs), olds) };
   } catch (err) {
     throw explained(err);
   }

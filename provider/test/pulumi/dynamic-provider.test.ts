@@ -241,3 +241,74 @@ test.serial('KMS key and alias, and a repository encrypted under the key: ids, i
   await engine.delete(spare.id, spareOlds);
   t.is(((await (await fetch(`${reg.url}/api/v1/kms/keys/${spare.id}`)).json()) as { keyState: string }).keyState, 'PendingDeletion');
 });
+
+test.serial('replication rule: create, read, update, delete; the write-only password stays in the state (never in the registry\'s answers), an import has none', async (t) => {
+  const password = 'pulumi-replica-secret-5e1d';
+  const destinations = [{ endpoint: 'http://127.0.0.1:5997', username: 'mirror', password, region: 'eu-west-1' }, { endpoint: 'https://backup.example.com' }];
+  const news = await withProvider('replication_rule', { name: 'pulumi-mirror', destinations, repositoryFilters: [{ filter: 'team/', filterType: 'PREFIX_MATCH' }] });
+  t.deepEqual((await engine.check({}, news)).failures, []);
+  const bad = await engine.check({}, { ...news, repositoryFilters: [{ filter: 'x', filterType: 'REGEX' }] });
+  t.deepEqual(bad.failures.map((f) => f.property), ['repositoryFilters']);
+
+  const created = await engine.create(news);
+  t.is(created.id, 'pulumi-mirror');
+  t.like(created.properties, { name: 'pulumi-mirror', registryId: '000000000000', version: 1 });
+  t.deepEqual(created.properties.destinations, destinations, 'the password given is kept in the state (a secret output)');
+  const raw = await (await fetch(`${reg.url}/api/v1/registry/replication-rules/pulumi-mirror`)).text();
+  t.false(raw.includes(password), 'the registry never returns it');
+  t.false(raw.includes('"password"'));
+  const olds = { ...created.properties, [providerKey]: news[providerKey] };
+
+  t.is((await engine.diff(created.id, olds, news)).changes, DIFF_NONE, 'no diff after create although the registry never returns the password');
+  const reordered = { ...news, destinations: [{ password, region: 'eu-west-1', username: 'mirror', endpoint: 'http://127.0.0.1:5997' }, destinations[1]] };
+  t.is((await engine.diff(created.id, olds, reordered)).changes, DIFF_NONE, 'the order of keys is no change');
+  const rotated = await engine.diff(created.id, olds, { ...news, destinations: [{ ...destinations[0], password: 'rotated-secret' }, destinations[1]] });
+  t.is(rotated.changes, DIFF_SOME, 'a new password is a change');
+  t.deepEqual(rotated.replaces, []);
+  t.deepEqual((await engine.diff(created.id, olds, { ...news, name: 'pulumi-other' })).replaces, ['name']);
+
+  // Refresh keeps the password (matched by endpoint); an import (read by the id alone) has none.
+  const refreshed = await engine.read(created.id, olds);
+  t.deepEqual(refreshed.properties.destinations, destinations);
+  const imported = await engine.read(created.id, { [providerKey]: news[providerKey] });
+  t.deepEqual(imported.properties.destinations, [{ endpoint: 'http://127.0.0.1:5997', username: 'mirror', region: 'eu-west-1' }, { endpoint: 'https://backup.example.com' }]);
+  t.is((await engine.diff(created.id, { ...imported.properties, [providerKey]: news[providerKey] }, news)).changes, DIFF_SOME, 'after an import the password is set again');
+
+  const next = { ...news, repositoryFilters: [{ filter: 'apps/*', filterType: 'WILDCARD' }] };
+  const updated = await engine.update(created.id, olds, next);
+  t.like(updated.properties, { version: 2, repositoryFilters: [{ filter: 'apps/*', filterType: 'WILDCARD' }] });
+  t.deepEqual(updated.properties.destinations, destinations, 'still in the state after an update');
+  t.is((await engine.diff(created.id, { ...updated.properties, [providerKey]: news[providerKey] }, next)).changes, DIFF_NONE);
+
+  await engine.delete(created.id, { ...updated.properties, [providerKey]: news[providerKey] });
+  t.is((await fetch(`${reg.url}/api/v1/registry/replication-rules/pulumi-mirror`)).status, 404);
+  t.is((await engine.read(created.id, olds)).id, '', 'gone');
+});
+
+test.serial('replication configuration: a rule left unnamed takes the server\'s name, which is no change afterwards; delete', async (t) => {
+  const password = 'pulumi-config-secret-77a0';
+  const rules = [{ destinations: [{ endpoint: 'https://dr.example.com', username: 'dr', password }] }, { name: 'named', destinations: [{ endpoint: 'https://named.example.com' }], repositoryFilters: [{ filter: 'apps/*-prod', filterType: 'WILDCARD' }] }];
+  const news = await withProvider('replication_configuration', { rules });
+  t.deepEqual((await engine.check({}, news)).failures, []);
+  const created = await engine.create(news);
+  t.is(created.id, '000000000000', 'the registry id');
+  t.deepEqual(created.properties.rules, [
+    { name: 'rule-1', destinations: [{ endpoint: 'https://dr.example.com', username: 'dr', password }], repositoryFilters: [] },
+    { name: 'named', destinations: [{ endpoint: 'https://named.example.com' }], repositoryFilters: [{ filter: 'apps/*-prod', filterType: 'WILDCARD' }] },
+  ]);
+  const olds = { ...created.properties, [providerKey]: news[providerKey] };
+  t.is((await engine.diff(created.id, olds, news)).changes, DIFF_NONE, 'the name and filters the server filled in are no change');
+  t.is((await engine.diff(created.id, olds, { ...news, rules: [{ ...rules[0], name: 'renamed' }, rules[1]] })).changes, DIFF_SOME);
+  const refreshed = await engine.read(created.id, olds);
+  t.deepEqual(refreshed.properties.rules, created.properties.rules);
+  // An update keeps the name the server chose for the unnamed rule, though the program still leaves it out.
+  const moved = { ...news, rules: [rules[0], { ...rules[1], repositoryFilters: [{ filter: 'apps/', filterType: 'PREFIX_MATCH' }] }] };
+  const updated = await engine.update(created.id, olds, moved);
+  t.is((updated.properties.rules as { name: string }[])[0]?.name, 'rule-1');
+  t.deepEqual((updated.properties.rules as { destinations: unknown }[])[0]?.destinations, rules[0]?.destinations, 'the password is kept');
+  t.is((await engine.diff(created.id, { ...updated.properties, [providerKey]: news[providerKey] }, moved)).changes, DIFF_NONE);
+  t.false((await (await fetch(`${reg.url}/api/v1/registry/replication-configuration`)).text()).includes(password));
+  await engine.delete(created.id, olds);
+  t.is((await fetch(`${reg.url}/api/v1/registry/replication-configuration`)).status, 404);
+  t.is((await engine.read(created.id, olds)).id, '');
+});

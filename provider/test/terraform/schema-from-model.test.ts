@@ -13,6 +13,9 @@ import {
   repositoryCreationTemplateModel,
   repositoryModel,
   repositoryPolicyModel,
+  replicationConfigurationModel,
+  replicationRuleModel,
+  resourceModels,
   type ResourceModel,
 } from '@berth/registry-server/models';
 import { withMeta } from '../../../registry-server/src/model/meta.ts';
@@ -31,7 +34,8 @@ import {
   type Field,
   type Projection,
 } from '../../src/terraform/schema/from-model.ts';
-import { isFixedOutput, isPendingDeletion, pendingDeletionOutputs } from '../../src/model-facts.ts';
+import { containsWriteOnly, isFixedOutput, isPendingDeletion, keepWriteOnly, pendingDeletionOutputs } from '../../src/model-facts.ts';
+import { writeOnlyNote } from '../../src/terraform/schema/fields.ts';
 import { fromTerraformName, toTerraformName } from '../../src/terraform/schema/names.ts';
 import type { TfAttribute } from '../../src/terraform/schema/tfplugin-schema.ts';
 import { validateBlock } from '../../src/terraform/schema/validate.ts';
@@ -50,7 +54,13 @@ const models: ResourceModel[] = [
   identityPolicyModel,
   kmsKeyModel,
   kmsAliasModel,
+  replicationConfigurationModel,
+  replicationRuleModel,
 ];
+
+test('every model in resourceModels is covered here', (t) => {
+  t.deepEqual([...(resourceModels as readonly ResourceModel[])].map((m) => m.name).sort(), models.map((m) => m.name).sort());
+});
 
 /** Attribute flags in a compact form: R required, O optional, C computed, S sensitive, F forceNew. */
 function flags(f: Field): string {
@@ -394,6 +404,82 @@ test('model facts: pending deletion, and the outputs the models mark fixed at cr
   t.deepEqual(fixed(accessKeyModel), ['accessKeyId', 'createdAt']);
   t.deepEqual(fixed(repositoryCreationTemplateModel), ['createdAt']);
   for (const m of [repositoryPolicyModel, registryPolicyModel, lifecyclePolicyModel, identityPolicyModel]) t.deepEqual(fixed(m), ['registryId'], m.name);
+});
+
+/** A nested attribute's flags (R O C S) and its type or nesting. */
+function nestedAttributes(a: TfAttribute | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (a?.nested_type?.attributes ?? []).map((x) => [
+      x.name,
+      `${x.required ? 'R' : ''}${x.optional ? 'O' : ''}${x.computed ? 'C' : ''}${x.sensitive ? 'S' : ''} ${x.type?.toString() ?? x.nested_type?.nesting}`,
+    ]),
+  );
+}
+
+test('replication: rules hold destinations and filters as nested lists; the password is sensitive and documented as write-only', (t) => {
+  const config = resourceFromModel(replicationConfigurationModel);
+  t.is(config.typeName, 'berth_replication_configuration');
+  t.deepEqual(idFieldsOf(replicationConfigurationModel), ['registryId']);
+  const rules = attr(config, 'rules');
+  t.deepEqual(nestedAttributes(rules), { destinations: 'R LIST', name: 'OC "string"', repository_filters: 'OC LIST' }, 'a rule name and its filters are filled in by the server');
+  const destinations = rules.nested_type?.attributes.find((a) => a.name === 'destinations');
+  const expected = { endpoint: 'R "string"', password: 'OS "string"', region: 'O "string"', registry_id: 'O "string"', username: 'O "string"' };
+  t.deepEqual(nestedAttributes(destinations), expected);
+  const filters = rules.nested_type?.attributes.find((a) => a.name === 'repository_filters');
+  t.deepEqual(nestedAttributes(filters), { filter: 'R "string"', filter_type: 'R "string"' });
+
+  const rule = resourceFromModel(replicationRuleModel);
+  t.is(rule.typeName, 'berth_replication_rule');
+  t.deepEqual(nestedAttributes(attr(rule, 'destinations')), expected);
+  t.deepEqual(forceNewPaths(rule.fields), [['name']]);
+  t.deepEqual(parseImportId(replicationRuleModel, 'team-a'), { name: 'team-a' });
+
+  // The schema tells users that the password is never read back, and what that means for import.
+  const password = attr(rule, 'destinations').nested_type?.attributes.find((a) => a.name === 'password');
+  t.true(password?.description.endsWith(writeOnlyNote));
+  t.true(password?.description.startsWith('Password or secret for username'));
+  const field = rule.byName.get('destinations');
+  const passwordField = field?.shape.kind === 'list' && field.shape.element.kind === 'object' ? field.shape.element.fields.find((f) => f.name === 'password') : undefined;
+  t.like(passwordField, { writeOnly: true, sensitive: true, computed: false });
+  // No other field of any model is write-only.
+  const writeOnly = (models as readonly ResourceModel[]).filter((m) => containsWriteOnly(m.inputs) || containsWriteOnly(m.outputs)).map((m) => m.name);
+  t.deepEqual(writeOnly, ['replication_configuration', 'replication_rule']);
+});
+
+test('keepWriteOnly: write-only values the answer lacks come from the reference, list elements matched by their identifying field, else by position', (t) => {
+  const schema = replicationConfigurationModel.inputs;
+  const reference = {
+    rules: [
+      { name: 'a', destinations: [{ endpoint: 'https://one', username: 'u1', password: 'p1' }, { endpoint: 'https://two', username: 'u2', password: 'p2' }] },
+      { destinations: [{ endpoint: 'https://three', username: 'u3', password: 'p3' }] },
+    ],
+  };
+  // The server answers every field but passwords; here it also lists a's destinations the other
+  // way round and has a destination the reference lacks.
+  const answer = {
+    rules: [
+      { name: 'a', destinations: [{ endpoint: 'https://two', username: 'u2' }, { endpoint: 'https://one', username: 'u1' }, { endpoint: 'https://new' }], repositoryFilters: [] },
+      { name: 'rule-2', destinations: [{ endpoint: 'https://three', username: 'u3' }], repositoryFilters: [] },
+    ],
+    registryId: '000000000000',
+    version: 3,
+  };
+  t.deepEqual(keepWriteOnly(schema, answer, reference), {
+    rules: [
+      { name: 'a', destinations: [{ endpoint: 'https://two', username: 'u2', password: 'p2' }, { endpoint: 'https://one', username: 'u1', password: 'p1' }, { endpoint: 'https://new' }], repositoryFilters: [] },
+      { name: 'rule-2', destinations: [{ endpoint: 'https://three', username: 'u3', password: 'p3' }], repositoryFilters: [] },
+    ],
+    registryId: '000000000000',
+    version: 3,
+  });
+  // A value the server does return wins; no reference (an import) leaves the answer as it is.
+  const returned = { rules: [{ destinations: [{ endpoint: 'https://one', password: 'from-server' }] }] };
+  t.deepEqual(keepWriteOnly(schema, returned, reference), returned);
+  t.is(keepWriteOnly(schema, answer, undefined), answer);
+  t.deepEqual(keepWriteOnly(schema, answer, {}), answer);
+  // Models without write-only fields are untouched.
+  const repo = { repositoryName: 'x', tags: { a: 'b' } };
+  t.is(keepWriteOnly(repositoryModel.inputs, repo, { repositoryName: 'x', tags: { a: 'c' } }) as unknown, repo as unknown);
 });
 
 test('forceNew paths', (t) => {

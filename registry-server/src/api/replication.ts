@@ -116,10 +116,10 @@ export class ReplicationRuleHandler implements ResourceHandler<RuleModel> {
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw new RegistryError('PreconditionFailed', `the rule is at version ${current.version}`, { field: 'If-Match' });
     }
-    await this.configs.store(
-      rules.filter((r) => r.name !== name),
-      doc,
-    );
+    // The last rule gone is no configuration at all (so a whole-configuration owner can create one).
+    const rest = rules.filter((r) => r.name !== name);
+    if (rest.length === 0) await this.configs.clear(doc);
+    else await this.configs.store(rest, doc);
   }
 
   async list(query: { prefix: string; limit: number; after: string | undefined }): Promise<Page<Representation<RuleModel>>> {

@@ -360,6 +360,9 @@ test('configuration validation: limits, names, credentials, filters', async (t) 
   t.truthy(stored);
   t.false(stored?.body.includes('secret-1'), 'no plaintext password in the metadata');
   t.true(stored?.body.includes('sealedPassword'), 'the sealed form is what is kept');
+  // Deleting every rule one by one leaves no configuration behind.
+  for (const name of ['one', ...Array.from({ length: 8 }, (_, i) => `r${i + 3}`)]) await mustApi(t, reg, 'DELETE', `/registry/replication-rules/${name}`, undefined, 204);
+  t.is((await api(reg, 'GET', '/registry/replication-configuration')).status, 404);
 });
 
 // ---------------------------------------------------------------------------------------------

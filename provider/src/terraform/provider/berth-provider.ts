@@ -7,11 +7,11 @@ import { canonicalDocumentText } from '@berth/registry-server/documents';
 import { fieldMeta, resourceModels, type FieldMeta, type ResourceModel } from '@berth/registry-server/models';
 import { Value } from '@sinclair/typebox/value';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { isFixedOutput, isPendingDeletion } from '../../model-facts.ts';
+import { containsWriteOnly, isFixedOutput, isPendingDeletion, keepWriteOnly } from '../../model-facts.ts';
 import { dataSources, type DataSource } from '../data-sources/index.ts';
 import type * as P from '../plugin/types.ts';
-import { addressOf, fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection } from '../schema/from-model.ts';
-import { isUnknown, isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
+import { addressOf, fromModelValue, parseImportId, resourceFromModel, schemaFromTypeBox, toModelValue, toTerraformName, type Field, type ResourceProjection, type Shape } from '../schema/from-model.ts';
+import { isObjectValue, isUnknown, isWhollyKnown, Unknown, type CtyObjectValue, type CtyValue } from '../values/index.ts';
 import { providerConfig } from './config.ts';
 import { decodeValue, encodeValue, sameValue } from './values.ts';
 
@@ -103,6 +103,45 @@ function keepNullEmpties(p: ResourceProjection, fresh: Record<string, CtyValue>,
     if (empty) fresh[f.name] = null;
   }
   return fresh;
+}
+
+/**
+ * Write-only inputs (a destination's password) that the server's answer leaves out, as it
+ * always does, keep their value from `reference`: the prior state on a read, the plan after an
+ * apply. The state then matches the config and the next plan is empty; an import has no
+ * reference, so the first plan after it sets the value again.
+ */
+function keepWriteOnlyInputs(p: ResourceProjection, found: Record<string, unknown>, reference: CtyObjectValue | null): Record<string, unknown> {
+  if (!reference || !containsWriteOnly(p.model.inputs)) return found;
+  const before = toModelValue(p.fields, reference, { roles: ['identity', 'input'], unknown: 'omit' });
+  return keepWriteOnly(p.model.inputs, found, before) as Record<string, unknown>;
+}
+
+/**
+ * Nested inputs the server fills in (a replication rule's name, its filters) that the config
+ * leaves out and for which Terraform proposed no prior value (a new list element) are unknown
+ * until apply, as top-level ones are: a null in the plan would not match what the server
+ * answers. Lists are matched by position, as Terraform's proposed state does.
+ */
+function unknownNestedDefaults(shape: Shape, planned: CtyValue, config: CtyValue | undefined): CtyValue {
+  if (planned === null || isUnknown(planned)) return planned;
+  if (shape.kind === 'object' && isObjectValue(planned)) {
+    const cfg = isObjectValue(config) ? config : null;
+    const out: Record<string, CtyValue> = { ...planned };
+    for (const f of shape.fields) {
+      const c = cfg?.[f.name] ?? null;
+      const v = out[f.name] ?? null;
+      out[f.name] = f.serverDefault && c === null && v === null ? Unknown : unknownNestedDefaults(f.shape, v, c);
+    }
+    return out;
+  }
+  if (shape.kind === 'list' && Array.isArray(planned)) return planned.map((e, i) => unknownNestedDefaults(shape.element, e, Array.isArray(config) ? config[i] : null));
+  if (shape.kind === 'map' && isObjectValue(planned)) {
+    const cfg = isObjectValue(config) ? config : null;
+    return Object.fromEntries(Object.entries(planned).map(([k, e]) => [k, unknownNestedDefaults(shape.element, e, cfg?.[k] ?? null)]));
+  }
+  // Set elements are identified by their whole value; an unknown inside one would make a new element.
+  return planned;
 }
 
 const isSingleton = (m: ResourceModel): boolean => m.collectionPath === undefined;
@@ -262,7 +301,8 @@ export class BerthProvider implements P.ProviderHandlers {
       const found = (await this.api().resource(p.model).read(addressOf(p, state) as never)) as Record<string, unknown>;
       // Its deletion is scheduled (destroyed, or deleted outside Terraform): gone, as a 404 is.
       if (isPendingDeletion(p.model, found)) return { new_state: encodeValue(null, p.type) };
-      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fromModelValue(p, found), state), state), state), p.type) };
+      const fresh = fromModelValue(p, keepWriteOnlyInputs(p, found, state));
+      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fresh, state), state), state), p.type) };
     } catch (err) {
       // Deleted outside Terraform: a null state makes Terraform plan to create it again.
       if (err instanceof BerthApiError && err.status === 404) return { new_state: encodeValue(null, p.type) };
@@ -281,6 +321,7 @@ export class BerthProvider implements P.ProviderHandlers {
     // Server-chosen inputs left out of the config keep their current value (or wait for apply).
     for (const f of inputs) {
       if (f.serverDefault && (config?.[f.name] ?? null) === null) planned[f.name] = prior ? (prior[f.name] ?? null) : Unknown;
+      else planned[f.name] = unknownNestedDefaults(f.shape, planned[f.name] ?? null, config?.[f.name] ?? null);
     }
     // A document whose meaning equals the prior one keeps the prior text: Terraform accepts the
     // prior value in place of the config's as "functionally equivalent", so no diff shows.
@@ -346,7 +387,8 @@ export class BerthProvider implements P.ProviderHandlers {
       if (isSingleton(p.model)) result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
       else if (!prior) result = (await api.create(values as never)) as Record<string, unknown>;
       else result = (await api.update(identity as never, body as never)) as Record<string, unknown>;
-      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fromModelValue(p, result), planned), planned), prior), p.type) };
+      const fresh = fromModelValue(p, keepWriteOnlyInputs(p, result, planned));
+      return { new_state: encodeValue(keepRetained(p, keepNullEmpties(p, keepDocuments(p, fresh, planned), planned), prior), p.type) };
     } catch (err) {
       return { diagnostics: [apiDiagnostic(err, p)] };
     }

@@ -52,6 +52,8 @@ export interface Field {
   readonly forceNew: boolean;
   /** The server fills it in when omitted (optional + computed). */
   readonly serverDefault: boolean;
+  /** The server accepts it and never returns it: the state keeps the value last applied. */
+  readonly writeOnly: boolean;
   readonly description: string;
   /** The model's schema for the field, for validation; absent for `id`. */
   readonly schema?: TSchema;
@@ -121,11 +123,24 @@ export function fieldsOf(objectSchema: TSchema | JsonSchema, mode: Mode, role: R
       sensitive: meta.sensitive === true,
       forceNew: meta.forceNew === true,
       serverDefault,
-      description: typeof schema.description === 'string' ? schema.description : '',
+      writeOnly: meta.writeOnly === true,
+      description: describe(typeof schema.description === 'string' ? schema.description : '', mode === 'input' ? meta : {}),
       schema: schema as TSchema,
     });
   }
   return fields.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Write-only values cannot be read back, which users need to know: the state keeps what they
+ * applied, and an imported resource has none until the next apply sets it again. (Only for
+ * inputs: a data source's computed copy is simply never filled in.)
+ */
+export const writeOnlyNote = 'Write-only: the registry never returns it, so the state keeps the value last applied; an import cannot recover it (the first plan after an import sets it again).';
+
+function describe(description: string, meta: FieldMeta): string {
+  if (meta.writeOnly !== true) return description;
+  return description === '' ? writeOnlyNote : `${description}${/[.!?]$/.test(description) ? '' : '.'} ${writeOnlyNote}`;
 }
 
 /** The shape of one schema. */

@@ -7,6 +7,9 @@
 //   outputs                       computed
 //   sensitive (x-berth meta)      sensitive
 //   forceNew (x-berth meta)       not a schema flag: kept on the field for plan-time RequiresReplace
+//   writeOnly (x-berth meta)      not a schema flag (the value stays in state, sensitive when the
+//                                 model says so): the provider copies it from the prior state or
+//                                 the plan, since reads never return it; the description says so
 //   id                            computed string: the import id (see importIdOf), unless the
 //                                 model has an id field of its own
 //   assignedId (model)            the output the server assigns on create (an access key's id):
@@ -106,6 +109,7 @@ function idField(model: ResourceModel): Field {
     sensitive: false,
     forceNew: false,
     serverDefault: false,
+    writeOnly: false,
     description:
       model.assignedId !== undefined
         ? `The ${toTerraformName(model.assignedId)} the registry assigned on create; the import id.`
