@@ -162,9 +162,10 @@ export function registerReplicationStatusRoute(app: FastifyInstance, meta: Metad
       const manifest = q.imageDigest !== undefined ? await meta.getManifest(repo.id, q.imageDigest) : await meta.getManifestByTag(repo.id, q.imageTag as string);
       if (!manifest) throw new RegistryError('ImageNotFound', `no image ${q.imageDigest ?? q.imageTag} in ${repositoryName}`, { field: q.imageDigest !== undefined ? 'imageDigest' : 'imageTag' });
       const tasks = await meta.listReplicationTasks(repo.id, manifest.digest);
+      const destinations = await configs.describe(tasks.map((t) => t.destination));
       const replicationStatuses = await Promise.all(
         tasks.map(async (t) => ({
-          ...(await configs.describe(t.destination)),
+          ...destinations.get(t.destination),
           status: t.state,
           ...(t.failureCode !== undefined ? { failureCode: t.failureCode } : {}),
           attempts: t.attempts,

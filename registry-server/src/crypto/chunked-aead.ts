@@ -16,6 +16,7 @@ import {
   defaultFormat,
   newAad,
   plainRangeToChunks,
+  storedChunkLength,
   tagBytes,
   writeAadSuffix,
   writeNonce,
@@ -32,6 +33,7 @@ export {
   minChunkSize,
   plainRangeToChunks,
   saltBytes,
+  storedChunkLength,
   tagBytes,
   type ChunkSpan,
   type ChunkedFormat,
@@ -135,7 +137,7 @@ export class ChunkOpener {
 
   /** Stored length of chunk `index` (its plaintext and its tag). */
   storedLength(index: number): number {
-    return (index === this.lastIndex ? this.plainSize - index * this.chunkSize : this.chunkSize) + tagBytes;
+    return storedChunkLength(index, this.plainSize, { chunkSize: this.chunkSize });
   }
 
   /** The plaintext of chunk `index` from exactly its stored bytes; BlobIntegrityError when they fail authentication. */

@@ -80,6 +80,12 @@ export function chunkCount(plainSize: number, format: ChunkedFormat): number {
   return Math.max(1, Math.ceil(plainSize / c));
 }
 
+/** Stored length of chunk `index` (its plaintext and its tag): only the last chunk may be short. */
+export function storedChunkLength(index: number, plainSize: number, format: ChunkedFormat): number {
+  const last = chunkCount(plainSize, format) - 1;
+  return (index === last ? plainSize - index * format.chunkSize : format.chunkSize) + tagBytes;
+}
+
 export function encryptedSize(plainSize: number, format: ChunkedFormat = defaultFormat): number {
   return plainSize + tagBytes * chunkCount(plainSize, format);
 }

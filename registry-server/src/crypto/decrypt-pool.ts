@@ -6,7 +6,7 @@
  * garbage stays on the worker's heap; decryption also runs beside the event loop's I/O.
  */
 import { Worker } from 'node:worker_threads';
-import { BlobIntegrityError, tagBytes } from './chunked-aead.ts';
+import { BlobIntegrityError, chunkCount, storedChunkLength, tagBytes } from './chunked-aead.ts';
 import type { DecryptReply, DecryptRequest } from './decrypt-worker.ts';
 import { chunksPerGroup, InlineDecryptor, type BlobKeyMaterial, type GroupDecryptor } from './group-decryptor.ts';
 
@@ -67,7 +67,7 @@ class WorkerDecryptor implements GroupDecryptor {
     this.memory = memory;
     this.chunkSize = material.format.chunkSize;
     this.plainSize = material.plainSize;
-    this.lastIndex = Math.max(1, Math.ceil(material.plainSize / this.chunkSize)) - 1;
+    this.lastIndex = chunkCount(material.plainSize, material.format) - 1;
     this.perGroup = chunksPerGroup(this.chunkSize);
     const slotBytes = memory.byteLength / slotsPerPull;
     const view = Buffer.from(memory);
@@ -92,7 +92,7 @@ class WorkerDecryptor implements GroupDecryptor {
   }
 
   storedLength(index: number): number {
-    return (index === this.lastIndex ? this.plainSize - index * this.chunkSize : this.chunkSize) + tagBytes;
+    return storedChunkLength(index, this.plainSize, { chunkSize: this.chunkSize });
   }
 
   decrypt(slot: number, first: number, count: number): Promise<readonly Buffer[]> {

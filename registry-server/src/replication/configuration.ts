@@ -35,14 +35,14 @@ interface StoredConfiguration {
   readonly rules: readonly StoredRule[];
 }
 
-/** A destination ready for the replicator, password decrypted. */
+/** A destination as configured now; its password stays sealed until a client is built (unseal). */
 export interface Destination {
   readonly key: string;
   readonly endpoint: string;
   readonly registryId: string | undefined;
   readonly region: string | undefined;
   readonly username: string | undefined;
-  readonly password: string | undefined;
+  readonly sealedPassword: string | undefined;
 }
 
 /** A rule as the API shows it (no password). */
@@ -103,29 +103,27 @@ export class ReplicationConfigurations {
     return [...keys].sort();
   }
 
-  /** The destination with this key as configured now (the first rule naming it wins), password decrypted. */
+  /** The destination with this key as configured now (the first rule naming it wins). */
   async destination(key: string): Promise<Destination | undefined> {
-    const { rules } = await this.load();
-    for (const rule of rules) {
-      for (const d of rule.destinations) {
-        if (destinationKey(d.endpoint) !== key) continue;
-        const password = d.sealedPassword
-          ? (await this.keys.decrypt(Buffer.from(d.sealedPassword, 'base64'), credentialContext(key))).plaintext.toString('utf8')
-          : undefined;
-        return { key, endpoint: d.endpoint, registryId: d.registryId, region: d.region, username: d.username, password };
-      }
-    }
-    return undefined;
+    const d = find((await this.load()).rules, key);
+    return d && { key, endpoint: d.endpoint, registryId: d.registryId, region: d.region, username: d.username, sealedPassword: d.sealedPassword };
   }
 
-  /** The configured view of a destination key (for statuses), without credentials. */
-  async describe(key: string): Promise<{ endpoint: string; registryId?: string; region?: string }> {
+  /** A destination's password, decrypted (a KMS use, audited: callers keep the client it builds). */
+  async unseal(d: Destination): Promise<string | undefined> {
+    if (d.sealedPassword === undefined) return undefined;
+    return (await this.keys.decrypt(Buffer.from(d.sealedPassword, 'base64'), credentialContext(d.key))).plaintext.toString('utf8');
+  }
+
+  /** The configured view of destination keys (for statuses), without credentials. */
+  async describe(keys: readonly string[]): Promise<Map<string, { endpoint: string; registryId?: string; region?: string }>> {
     const { rules } = await this.load();
-    for (const rule of rules) {
-      const d = rule.destinations.find((x) => destinationKey(x.endpoint) === key);
-      if (d) return { endpoint: d.endpoint, ...(d.registryId ? { registryId: d.registryId } : {}), ...(d.region ? { region: d.region } : {}) };
-    }
-    return { endpoint: key };
+    return new Map(
+      keys.map((key) => {
+        const d = find(rules, key);
+        return [key, d ? { endpoint: d.endpoint, ...(d.registryId ? { registryId: d.registryId } : {}), ...(d.region ? { region: d.region } : {}) } : { endpoint: key }];
+      }),
+    );
   }
 
   view(rule: StoredRule): RuleView {
@@ -192,4 +190,12 @@ export class ReplicationConfigurations {
     const r = await this.meta.deleteDocument(replicationKind, docKey, expected.version);
     if (r === 'stale') throw new RegistryError('PreconditionFailed', 'the replication configuration changed meanwhile; retry', { field: 'If-Match' });
   }
+}
+
+function find(rules: readonly StoredRule[], key: string): StoredDestination | undefined {
+  for (const rule of rules) {
+    const d = rule.destinations.find((x) => destinationKey(x.endpoint) === key);
+    if (d) return d;
+  }
+  return undefined;
 }

@@ -170,18 +170,23 @@ export class Replicator {
     return { state: 'IN_PROGRESS', retryAt: new Date(Date.now() + backoff(task.attempts, this.options)), failureCode: code, failureReason: reason };
   }
 
-  private remoteFor(d: Destination): RemoteRegistry {
+  private async remoteFor(d: Destination): Promise<RemoteRegistry> {
     // Stopping closed every client: a task that reaches here afterwards records a retry.
     if (this.stopped) throw new RemoteError('the registry is shutting down', { status: undefined, code: 'SHUTTING_DOWN', retryable: true });
-    // Rebuilt when the configuration changes (endpoint, user or password).
-    const signature = JSON.stringify([d.endpoint, d.username, d.password]);
+    // Kept until the configuration changes (endpoint, user or sealed password): the password is
+    // unsealed (a KMS use, audited) once per client, not once per image.
+    const signature = JSON.stringify([d.endpoint, d.username, d.sealedPassword]);
     const cached = this.remotes.get(d.key);
     if (cached && cached.signature === signature) return cached.remote;
-    cached?.remote.close();
+    const password = await this.configs.unseal(d);
+    // Another task may have built the same client meanwhile: share it rather than close it.
+    const built = this.remotes.get(d.key);
+    if (built && built.signature === signature) return built.remote;
+    built?.remote.close();
     const remote = new RemoteRegistry({
       endpoint: d.endpoint,
       ...(d.username !== undefined ? { username: d.username } : {}),
-      ...(d.password !== undefined ? { password: d.password } : {}),
+      ...(password !== undefined ? { password } : {}),
       headers: { [replicationHeader]: this.registryId },
     });
     this.remotes.set(d.key, { remote, signature });
@@ -189,7 +194,7 @@ export class Replicator {
   }
 
   private async copyImage(task: ReplicationTask, d: Destination): Promise<void> {
-    const remote = this.remoteFor(d);
+    const remote = await this.remoteFor(d);
     const repo = await this.meta.getRepository(task.repositoryName);
     if (!repo || repo.id !== task.repositoryId) throw new SourceGone(`repository ${task.repositoryName} is gone`);
     const copied = new Set<string>();

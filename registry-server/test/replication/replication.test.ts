@@ -208,6 +208,12 @@ test('Berth to Berth: images, a multi-architecture index and a referrer arrive b
   t.deepEqual((await settled(source, 'prod/app', app2.digest)).map((x) => x.status), ['COMPLETE']);
   await expectImage(t, dest.url, 'prod/app', app2, undefined);
   t.is((await manifestBytes(dest.url, 'prod/app', 'v1')).digest, app.digest, 'the immutable tag still names the first image there');
+
+  // The destination's password was unsealed once, for the one client every image went through.
+  const registryKey = await source.server.keys.defaultRegistryKey();
+  const audit = await mustApi(t, source, 'GET', `/kms/keys/${registryKey.keyId}/audit?maxResults=1000`, undefined, 200);
+  const unsealed = (audit.items as { operation: string; encryptionContextKeys: string[] }[]).filter((r) => r.operation === 'Decrypt' && r.encryptionContextKeys.includes('destination'));
+  t.is(unsealed.length, 1, 'one KMS Decrypt of the credentials for seven replicated images');
 });
 
 test('no chaining: images replicated into B are not replicated onward by B; B replicates its own pushes', async (t) => {
