@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ByteRange } from '../storage/blob-store.ts';
+import { blobGarbage } from './young-collector.ts';
 import {
   BlobIntegrityError,
   checkFormat,
@@ -66,6 +67,7 @@ export function encryptingStream(key: Buffer, salt: Buffer, context: Buffer, for
     // (measured ~10-40% of encryption throughput), and the consumer owns pushed buffers anyway.
     const ct = cipher.update(plain);
     cipher.final();
+    blobGarbage.add(plain.length);
     if (ct.length > 0) stream.push(ct);
     stream.push(cipher.getAuthTag());
   };
@@ -147,6 +149,7 @@ export class ChunkOpener {
     decipher.setAAD(writeAadSuffix(this.aad, index, index === this.lastIndex));
     decipher.setAuthTag(stored.subarray(ctEnd));
     const plain = decipher.update(stored.subarray(0, ctEnd));
+    blobGarbage.add(ctEnd);
     try {
       decipher.final();
     } catch {

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { blobGarbage } from '../crypto/young-collector.ts';
 import { RegistryError } from '../errors.ts';
 import type { StreamHash } from './stream-hash.ts';
 
@@ -18,6 +19,7 @@ export class HashingTap extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    blobGarbage.add(chunk.length);
     if (this.bytes > this.limit) {
       callback(this.onLimit());
       return;
