@@ -24,6 +24,8 @@ class DecryptThread {
   readonly worker: Worker;
   readonly sessions = new Map<number, Pending[]>();
   active = 0;
+  /** Set once the thread has exited: it is never picked again. */
+  gone = false;
 
   constructor(url: URL) {
     this.worker = new Worker(url);
@@ -35,9 +37,13 @@ class DecryptThread {
       if (m.op === 'done') pending.resolve(m.plain);
       else pending.reject(m.integrity ? new BlobIntegrityError(m.message) : new Error(m.message));
     });
-    this.worker.on('error', (err) => {
-      for (const queue of this.sessions.values()) for (const p of queue.splice(0)) p.reject(err);
-    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`decrypt worker exited (code ${code})`)));
+  }
+
+  private fail(err: Error): void {
+    this.gone = true;
+    for (const queue of this.sessions.values()) for (const p of queue.splice(0)) p.reject(err);
   }
 
   send(m: DecryptRequest): void {
@@ -98,6 +104,7 @@ class WorkerDecryptor implements GroupDecryptor {
   decrypt(slot: number, first: number, count: number): Promise<readonly Buffer[]> {
     // Consecutive buffers go to different threads, so two groups can be decrypted at once.
     const t = slot % this.threads.length;
+    if ((this.threads[t] as DecryptThread).gone) return Promise.reject(new Error('the decrypt worker exited'));
     return new Promise<number>((resolve, reject) => {
       (this.queues[t] as Pending[]).push({ resolve, reject });
       (this.threads[t] as DecryptThread).send({ op: 'decrypt', id: this.id, slot, first, count });
@@ -151,6 +158,8 @@ export class DecryptPool {
 
   /** The two least busy threads (one when the pool has one), starting threads up to the pool size. */
   private pickThreads(): DecryptThread[] {
+    // A thread that died (it should not) is replaced, so pulls never wait on it.
+    for (let i = this.threads.length - 1; i >= 0; i--) if ((this.threads[i] as DecryptThread).gone) this.threads.splice(i, 1);
     while (this.threads.length < Math.min(this.size, 2)) this.threads.push(new DecryptThread(this.url));
     if (this.threads.length < this.size && this.threads.every((t) => t.active > 0)) this.threads.push(new DecryptThread(this.url));
     return [...this.threads].sort((a, b) => a.active - b.active).slice(0, 2);

@@ -90,6 +90,8 @@ export function storageName(id: string): string {
   return `sha256:${createHash('sha256').update(`berth-encrypted-blob:${id}`).digest('hex')}`;
 }
 
+const unrecordedChunkSize = 256 * 1024;
+
 /** Plaintext length of `stored` bytes in the chunked format (the inverse of encryptedSize). */
 function plainLength(stored: number, chunkSize: number): number {
   if (stored < tagBytes) return 0;
@@ -224,7 +226,8 @@ export class BlobVault {
   /**
    * Makes `digest` readable through `keyId` (a repository linking a blob it did not upload): its
    * data key is wrapped under that key too (undefined, for a plaintext repository: under the
-   * registry-managed key). A plaintext blob linked into an encrypted repository is encrypted in place. Refuses with a KMS error when no usable key can unwrap the data key.
+   * registry-managed key). A plaintext blob linked into an encrypted repository is encrypted in
+   * place. Refuses with a KMS error when no usable key can unwrap the data key.
    */
   async link(digest: string, keyId: string | undefined): Promise<void> {
     for (;;) {
@@ -347,7 +350,11 @@ export class BlobVault {
 
   private async uploadCipher(id: string): Promise<{ cipher: UploadCipher } | undefined> {
     const doc = await this.meta.getDocument(vaultKinds.upload, id);
-    return doc ? { cipher: JSON.parse(doc.body) as UploadCipher } : undefined;
+    if (!doc) return undefined;
+    const cipher = JSON.parse(doc.body) as { keyId: string; segments: (Omit<Segment, 'chunkSize'> & { chunkSize?: number })[] };
+    // Segments written before chunk sizes were recorded all used 256 KiB (uploads in progress
+    // across an upgrade).
+    return { cipher: { ...cipher, segments: cipher.segments.map((s) => ({ ...s, chunkSize: s.chunkSize ?? unrecordedChunkSize })) } };
   }
 
   private async unwrap(wrapped: string, id: string): Promise<Buffer> {

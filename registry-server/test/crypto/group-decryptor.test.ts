@@ -144,3 +144,27 @@ test('a pool of size 0 decrypts inline', (t) => {
   const inline = new DecryptPool(0).decryptor(materialFor({ chunkSize: 16 * KiB }, 10));
   t.true(inline instanceof InlineDecryptor);
 });
+
+test('a worker that exits fails the decryptions it had, and later pulls get a new one', async (t) => {
+  const own = new DecryptPool(1);
+  t.teardown(() => own.close());
+  const format = { chunkSize: 16 * KiB };
+  const plain = randomBytes(40 * format.chunkSize + 3);
+  const m = materialFor(format, plain.length);
+  const stored = await seal(plain, m);
+  const before = own.decryptor(m);
+  t.true((await decryptAll(before, stored)).equals(plain));
+  // Private, reached on purpose: nothing outside the pool can end its threads.
+  const [thread] = own['threads'];
+  if (!thread) throw new Error('the pool started no thread');
+  await thread.worker.terminate();
+  await t.throwsAsync(before.decrypt(0, 0, 1), { message: /exited/ });
+  before.close(false);
+  const after = own.decryptor(m);
+  try {
+    t.true((await decryptAll(after, stored)).equals(plain));
+    t.not(own['threads'][0], thread);
+  } finally {
+    after.close(true);
+  }
+});

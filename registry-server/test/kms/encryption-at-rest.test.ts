@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { BerthClient } from '../../src/client/client.ts';
 import { encryptedSize } from '../../src/crypto/chunked-aead.ts';
 import { readBlobHeader } from '../../src/kms/envelope.ts';
-import { storageName } from '../../src/registry/blob-vault.ts';
+import { storageName, vaultKinds } from '../../src/registry/blob-vault.ts';
 import { adminFetch as fetch, basicAuth, testAdmin } from '../../../test/support/auth.ts';
 import { descriptor, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, pushBlob, putManifest, resolveLocation, sha256 } from '../../../test/support/oci.ts';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.ts';
@@ -679,6 +679,15 @@ test('a chunked upload to an encrypted repository resumes after a restart and co
   await first.close({ keepData: true });
 
   second = await startRegistry({ dataDir: first.dataDir });
+  // Its segments as a Berth that did not yet record chunk sizes wrote them (all 256 KiB).
+  const uploadId = path.split('/').at(-1) ?? '';
+  const doc = await second.server.meta.getDocument(vaultKinds.upload, uploadId);
+  if (!doc) throw new Error(`no upload cipher for ${uploadId}`);
+  const written = JSON.parse(doc.body) as { segments: { chunkSize?: number }[] };
+  t.true(written.segments.length > 0 && written.segments.every((s) => s.chunkSize === 256 * 1024));
+  for (const s of written.segments) delete s.chunkSize;
+  const rewritten = await second.server.meta.putDocument(vaultKinds.upload, uploadId, JSON.stringify(written), { mode: 'update', expectedVersion: doc.version });
+  t.is(rewritten.status, 'ok');
   const resumed = `${second.url}${path}`;
   const status = await fetch(resumed);
   t.is(status.status, 204);
