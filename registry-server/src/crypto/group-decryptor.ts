@@ -1,11 +1,12 @@
 /**
- * Decrypts groups of consecutive stored chunks of one encrypted blob, for the positional blob
- * sender. A group is read into one of the decryptor's buffers; its plaintext comes back as pieces
- * that stay valid until that buffer is read into again. Two implementations: inline (on the
- * calling thread, ChunkOpener) and in a worker thread (decrypt-pool.ts), which keeps the
- * per-chunk cipher output off the event loop's heap.
+ * Reads and decrypts groups of consecutive stored chunks of one encrypted blob, for the positional
+ * blob sender. A group is read into one of the decryptor's buffers (slots); its plaintext comes
+ * back as pieces that stay valid until that slot is opened again. Two implementations: inline (on
+ * the calling thread, ChunkOpener) and in a worker thread (decrypt-pool.ts), which keeps the
+ * per-chunk cipher output off the event loop's heap and, for local files, reads there too.
  */
-import { ChunkOpener, tagBytes, type ChunkedFormat } from './chunked-aead.ts';
+import { BlobIntegrityError, ChunkOpener, storedChunkLength, tagBytes, type ChunkedFormat } from './chunked-aead.ts';
+import type { BlobReader } from '../storage/blob-store.ts';
 
 export interface BlobKeyMaterial {
   readonly key: Buffer;
@@ -18,19 +19,20 @@ export interface BlobKeyMaterial {
 export interface GroupDecryptor {
   readonly chunkSize: number;
   readonly lastIndex: number;
-  /** Chunks per group: every buffer holds this many stored chunks. */
+  /** Chunks per group: every slot holds this many stored chunks. */
   readonly perGroup: number;
-  /** Buffers to read groups into (at least two, so reading overlaps decrypting and sending). */
-  readonly buffers: readonly Buffer[];
-  /** Stored length of chunk `index` (its plaintext and its tag). */
-  storedLength(index: number): number;
+  /** Slots to read groups into (at least two, so reading overlaps decrypting and sending). */
+  readonly slots: number;
   /**
-   * The plaintext of chunks first..first+count-1, whose stored bytes fill buffers[slot] from its
-   * start. Rejects with BlobIntegrityError when a chunk fails authentication.
+   * Reads stored chunks first..first+count-1 into `slot` and returns their plaintext. Rejects
+   * with BlobIntegrityError when a chunk fails authentication or the stored blob is short.
    */
-  decrypt(slot: number, first: number, count: number): Promise<readonly Buffer[]>;
-  /** Ends the decryptor; reuseBuffers false when a socket write may still reference a buffer. */
-  close(reuseBuffers: boolean): void;
+  open(slot: number, first: number, count: number): Promise<readonly Buffer[]>;
+  /**
+   * Ends the decryptor once nothing is reading or decrypting for it, then closes its reader.
+   * reuseBuffers false when a socket write may still reference a slot.
+   */
+  close(reuseBuffers: boolean): Promise<void>;
 }
 
 /** Bytes of stored chunks a group buffer holds (at least one chunk). */
@@ -40,38 +42,59 @@ export function chunksPerGroup(chunkSize: number, bytes = groupTarget): number {
   return Math.max(1, Math.floor(bytes / (chunkSize + tagBytes)));
 }
 
+/** Where the stored bytes of chunks first..first+count-1 lie. */
+export function groupExtent(first: number, count: number, plainSize: number, format: ChunkedFormat): { position: number; length: number } {
+  const last = first + count - 1;
+  const position = first * (format.chunkSize + tagBytes);
+  const length = last * (format.chunkSize + tagBytes) + storedChunkLength(last, plainSize, format) - position;
+  return { position, length };
+}
+
+/** Fills buffer[0, length) from `position`; a blob that ends early is damaged. */
+export async function readStored(reader: BlobReader, buffer: Buffer, position: number, length: number): Promise<void> {
+  let got = 0;
+  while (got < length) {
+    const n = await reader.read(buffer.subarray(got), length - got, position + got);
+    if (n === 0) throw new BlobIntegrityError(`encrypted blob ends at ${position + got}, before ${position + length}`);
+    got += n;
+  }
+}
+
 /** Decrypts on the calling thread; each chunk's plaintext is a new buffer. */
 export class InlineDecryptor implements GroupDecryptor {
   readonly chunkSize: number;
   readonly lastIndex: number;
   readonly perGroup: number;
-  readonly buffers: readonly Buffer[];
+  readonly slots = 2;
+  private readonly buffers: readonly Buffer[];
   private readonly opener: ChunkOpener;
+  private readonly reader: BlobReader;
 
-  constructor(material: BlobKeyMaterial) {
+  constructor(material: BlobKeyMaterial, reader: BlobReader) {
     this.opener = new ChunkOpener(material.key, material.salt, material.context, material.format, material.plainSize);
+    this.reader = reader;
     this.chunkSize = this.opener.chunkSize;
     this.lastIndex = this.opener.lastIndex;
     this.perGroup = chunksPerGroup(this.chunkSize);
     const bytes = this.perGroup * (this.chunkSize + tagBytes);
-    this.buffers = [Buffer.allocUnsafe(bytes), Buffer.allocUnsafe(bytes)];
+    this.buffers = Array.from({ length: this.slots }, () => Buffer.allocUnsafe(bytes));
   }
 
-  storedLength(index: number): number {
-    return this.opener.storedLength(index);
-  }
-
-  async decrypt(slot: number, first: number, count: number): Promise<readonly Buffer[]> {
+  async open(slot: number, first: number, count: number): Promise<readonly Buffer[]> {
     const buffer = this.buffers[slot] as Buffer;
+    const { position, length } = groupExtent(first, count, this.opener.plainSize, this.opener);
+    await readStored(this.reader, buffer, position, length);
     const pieces: Buffer[] = [];
     let offset = 0;
     for (let i = first; i < first + count; i++) {
-      const length = this.opener.storedLength(i);
-      pieces.push(this.opener.open(i, buffer.subarray(offset, offset + length)));
-      offset += length;
+      const stored = this.opener.storedLength(i);
+      pieces.push(this.opener.open(i, buffer.subarray(offset, offset + stored)));
+      offset += stored;
     }
     return pieces;
   }
 
-  close(_reuseBuffers: boolean): void {}
+  close(_reuseBuffers: boolean): Promise<void> {
+    return this.reader.close();
+  }
 }

@@ -74,7 +74,7 @@ export async function getBlob(req: FastifyRequest, reply: FastifyReply, { name, 
       const status = reply.statusCode;
       const all = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers };
       reply.hijack();
-      await sendDecryptedRange(reply.raw, opened.reader, opened.decryptor, opened.span, {
+      await sendDecryptedRange(reply.raw, opened.decryptor, opened.span, {
         begin: () => reply.raw.writeHead(status, all),
         failed: (err) => req.log.error({ err, digest }, 'encrypted blob failed to decrypt'),
       });

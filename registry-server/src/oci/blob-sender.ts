@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { BlobIntegrityError, tagBytes, type ChunkSpan } from '../crypto/chunked-aead.ts';
+import type { ChunkSpan } from '../crypto/chunked-aead.ts';
 import type { GroupDecryptor } from '../crypto/group-decryptor.ts';
 import { RegistryError } from '../errors.ts';
 import type { BlobReader } from '../storage/blob-store.ts';
@@ -57,57 +57,40 @@ export async function sendBlobRange(res: ServerResponse, reader: BlobReader, sta
 }
 
 /**
- * Streams the plaintext of an encrypted blob's chunks `span` to the response, reading whole
- * groups of chunks by position into the decryptor's buffers: the next group is read and
- * decrypted while the current one is being sent, a buffer is read into again only once the socket
- * has taken the plaintext it held, and reading waits while the socket is full. A chunk that
- * fails authentication ends the response early (the client sees a short body).
+ * Streams the plaintext of an encrypted blob's chunks `span` to the response, group by group
+ * through the decryptor's slots: the next groups are read and decrypted while the current one is
+ * being sent, a slot is opened again only once the socket has taken the plaintext it held, and
+ * reading waits while the socket is full. A chunk that fails authentication ends the response
+ * early (the client sees a short body). Closes the decryptor (and with it the blob).
  */
 export async function sendDecryptedRange(
   res: ServerResponse,
-  reader: BlobReader,
   decryptor: GroupDecryptor,
   span: ChunkSpan,
   handlers: { readonly begin: () => void; readonly failed: (err: unknown) => void },
 ): Promise<void> {
-  const storedChunk = decryptor.chunkSize + tagBytes;
-  const slots = decryptor.buffers.length;
-  // Per buffer, the socket's acceptance of the last plaintext written from it.
+  const slots = decryptor.slots;
+  // Per slot, the socket's acceptance of the last plaintext written from it.
   const taken: (Promise<void> | undefined)[] = Array.from({ length: slots }, () => undefined);
   let skip = span.skip;
   let left = span.length;
-  interface Group {
-    readonly first: number;
-    readonly count: number;
-    readonly slot: number;
-    readonly plain: Promise<readonly Buffer[]>;
-  }
   const closed = closedEarly(res);
-  // Decryption starts as soon as a group is read, so it overlaps the socket taking the group before.
-  const readGroup = async (first: number, slot: number): Promise<Group> => {
-    await Promise.race([taken[slot], closed]);
-    const buffer = decryptor.buffers[slot] as Buffer;
-    const count = Math.min(decryptor.perGroup, span.lastChunk - first + 1);
-    let length = 0;
-    for (let i = first; i < first + count; i++) length += decryptor.storedLength(i);
-    const position = first * storedChunk;
-    let got = 0;
-    while (got < length) {
-      const n = await reader.read(buffer.subarray(got), length - got, position + got);
-      if (n === 0) throw new BlobIntegrityError(`encrypted blob ends at ${position + got}, before ${position + length}`);
-      got += n;
-    }
-    const plain = decryptor.decrypt(slot, first, count);
-    plain.catch(() => undefined); // observed below; must not count as unhandled meanwhile
-    return { first, count, slot, plain };
-  };
-  // Groups being read or decrypted, in order; all buffers but the one being sent are in use.
+  interface Group {
+    readonly slot: number;
+    readonly pieces: readonly Buffer[];
+  }
+  // Groups being read or decrypted, in order; every slot but the one being sent may be in use.
   const ahead: Promise<Group>[] = [];
   let nextFirst = span.firstChunk;
   let nextSlot = 0;
   const readAhead = (): void => {
     while (ahead.length < slots - 1 && nextFirst <= span.lastChunk) {
-      const group = readGroup(nextFirst, nextSlot);
+      const first = nextFirst;
+      const slot = nextSlot;
+      const count = Math.min(decryptor.perGroup, span.lastChunk - first + 1);
+      const group = Promise.race([taken[slot], closed])
+        .then(() => decryptor.open(slot, first, count))
+        .then((pieces) => ({ slot, pieces }));
       // An early failure must not surface as an unhandled rejection before its turn.
       group.catch(() => undefined);
       ahead.push(group);
@@ -120,12 +103,11 @@ export async function sendDecryptedRange(
     let previous: Promise<void> | undefined;
     readAhead();
     for (let next = ahead.shift(); next; next = ahead.shift()) {
-      const group: Group = await Promise.race([next, closed]);
-      // The buffer sent last time has been taken by the socket (awaited below), so it can be read into.
+      // The slot sent last time is opened again once the socket has taken it (awaited below).
       readAhead();
-      const pieces = await Promise.race([group.plain, closed]);
+      const group: Group = await Promise.race([next, closed]);
       let written: Promise<void> | undefined;
-      for (let plain of pieces) {
+      for (let plain of group.pieces) {
         if (skip > 0 || plain.length > left) plain = plain.subarray(skip, Math.min(plain.length, skip + left));
         skip = 0;
         left -= plain.length;
@@ -148,7 +130,7 @@ export async function sendDecryptedRange(
     if (!res.headersSent) handlers.begin();
     res.end();
   } catch (err) {
-    // A write may still reference a buffer: never hand those back for reuse.
+    // A write may still reference a slot: never hand those back for reuse.
     reusable = false;
     handlers.failed(err);
     if (res.headersSent) res.destroy(err as Error);
@@ -157,8 +139,7 @@ export async function sendDecryptedRange(
       res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
     }
   } finally {
-    decryptor.close(reusable);
-    await reader.close();
+    await decryptor.close(reusable);
   }
 }
 

@@ -289,22 +289,21 @@ export class BlobVault {
    * An encrypted blob opened for positional reads (stores that have them: the filesystem), for
    * sendDecryptedRange; undefined when the store cannot (then use readSealed).
    */
-  async openSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<{ reader: BlobReader; decryptor: GroupDecryptor; span: ChunkSpan } | undefined> {
+  async openSealed({ digest, cipher }: SealedBlob, range?: ByteRange): Promise<{ decryptor: GroupDecryptor; span: ChunkSpan } | undefined> {
     if (!hasPositionalReads(this.store)) return undefined;
     const format = { chunkSize: cipher.chunkSize };
     const span = plainRangeToChunks(range, cipher.size, format);
     const key = await this.dataKeyOf(digest, cipher);
-    let decryptor: GroupDecryptor;
     try {
-      decryptor = this.decryption.decryptor({ key, salt: Buffer.from(cipher.salt, 'base64'), context: chunkContext(cipher.id), format, plainSize: cipher.size });
+      const reader = await this.store.openBlob(storageName(cipher.id));
+      try {
+        return { decryptor: this.decryption.decryptor({ key, salt: Buffer.from(cipher.salt, 'base64'), context: chunkContext(cipher.id), format, plainSize: cipher.size }, reader), span };
+      } catch (err) {
+        await reader.close();
+        throw err;
+      }
     } finally {
       key.fill(0); // the decryptor holds its own copy
-    }
-    try {
-      return { reader: await this.store.openBlob(storageName(cipher.id)), decryptor, span };
-    } catch (err) {
-      decryptor.close(true);
-      throw err;
     }
   }
 

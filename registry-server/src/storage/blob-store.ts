@@ -41,6 +41,11 @@ export interface BlobStore {
 /** An open blob read by position into caller-owned buffers. */
 export interface BlobReader {
   readonly size: number;
+  /**
+   * The open file's descriptor where the blob is a local file, so a worker thread can read it by
+   * position itself (decryption then reads and decrypts in one thread's cache). Valid until close().
+   */
+  readonly fd?: number;
   /** Reads up to `length` bytes at `position` into the start of `buffer`; 0 at end of blob. */
   read(buffer: Buffer, length: number, position: number): Promise<number>;
   close(): Promise<void>;

@@ -149,6 +149,7 @@ export class FsBlobStore implements BlobStore, PositionalBlobStore {
     const { size } = await fh.stat();
     return {
       size,
+      fd: fh.fd,
       read: async (buffer, length, position) => (await fh.read(buffer, 0, length, position)).bytesRead,
       close: () => fh.close(),
     };
