@@ -2,7 +2,7 @@
 // afterwards (policy JSON written differently included), in-place update, replacement, drift
 // and out-of-band deletion, import, destroy. Skipped (with the reason logged) where no
 // `terraform` is on PATH; Terraform is part of this project's machine image.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { BerthApiError, BerthClient } from '@berth/registry-server/client';
@@ -168,7 +168,12 @@ maybe('the CDKTF example, synthesized, applies through the provider with referen
   const outdir = join(tf.dir, 'synth');
   buildApp(outdir).synth();
   tf.writeRaw('');
-  writeFileSync(join(tf.dir, 'work', 'cdk.tf.json'), readFileSync(join(outdir, 'stacks', 'berth', 'cdk.tf.json')));
+  // CDKTF's local backend names a state file in the directory it synthesized from (here the
+  // repository root): the test keeps it, and the secrets it holds, in its own workspace.
+  const synthesized = JSON.parse(readFileSync(join(outdir, 'stacks', 'berth', 'cdk.tf.json'), 'utf8')) as { terraform: { backend: { local: { path: string } } } };
+  const statePath = join(tf.dir, 'work', 'terraform.berth.tfstate');
+  synthesized.terraform.backend.local.path = statePath;
+  writeFileSync(join(tf.dir, 'work', 'cdk.tf.json'), JSON.stringify(synthesized));
   // CDKTF declares a local backend, which needs init; init installs the provider from a
   // filesystem mirror laid out as the README describes (no network).
   tf.useMirror();
@@ -178,6 +183,7 @@ maybe('the CDKTF example, synthesized, applies through the provider with referen
   r = await tf.run(['apply', '-auto-approve', `-var=endpoint=${reg.url}`]);
   t.is(r.code, 0, r.out);
   t.regex(r.out, /Resources: 9 added/);
+  t.true(existsSync(statePath), 'the state is written in the workspace');
   t.like(await api.repositories.read({ repositoryName: 'platform/secure' }), { encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/platform-images' } });
   t.like(await api.repositories.read({ repositoryName: 'platform/web' }), { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', tags: { team: 'platform' } });
   t.like(await api.principals.read({ principalName: 'ci-web' }), { type: 'SERVICE_ACCOUNT' });
