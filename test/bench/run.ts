@@ -10,7 +10,7 @@
 // Storage goes under the system temp directory (TMPDIR), so both registries write to the same
 // disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
 // on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -25,6 +25,7 @@ import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks
 import { aptInstall, ensureReferenceRegistry, startReference, type ReferenceBinary } from './reference-registry.ts';
 import { checkBerthBuild, startBerth, type RunningRegistry } from './servers.ts';
 import { replicationLag, type ReplicationPlan } from './replication.ts';
+import { YoungCollector } from '../../registry-server/src/crypto/young-collector.ts';
 
 interface Plan {
   readonly pushBytes: number;
@@ -246,7 +247,7 @@ async function blobThroughput(env: Environment): Promise<{ push: Metric; pull: M
 // 6. Encryption at rest: one Berth holding a plaintext repository (AES256 with
 // registryKeyEncryption off) and one encrypted under a customer KMS key; the same blobs are
 // pushed to and pulled from both in alternating order, so the ratio is the cost of encryption.
-async function encryptionThroughput(env: Environment): Promise<{ push: Metric; pull: Metric }> {
+async function encryptionThroughput(env: Environment): Promise<{ push: Metric; pull: Metric; clientPullCpu: Samples; cipherCpu: number }> {
   const { plan } = env;
   const berthEnv = { ...env.berthEnv, BERTH_REGISTRY_KEY_ENCRYPTION: 'false' };
   const registry = await startBerth(env.workDir, berthEnv);
@@ -289,20 +290,58 @@ async function encryptionThroughput(env: Environment): Promise<{ push: Metric; p
     }
     for (const [label, repo] of sides) await client.pullBlob(repo, last[label], { size: data.length, verify: true });
     const pull = emptyMetric();
+    // curl's own CPU per MiB pulled: the client shares this machine's cores with the server.
+    const clientPullCpu = emptySamples();
     for (let run = 0; run < plan.pullRuns; run++) {
       for (const [label, repo] of inTurn(sides, run)) {
+        const [tree, self] = [await readOwnTreeCpuSeconds(), cpuSecondsOfThisProcess()];
         const m = await measured(target, () => curlPull(curl, client, repo, last[label], data.length));
+        clientPullCpu[label].push((await readOwnTreeCpuSeconds() - tree - (cpuSecondsOfThisProcess() - self)) / (data.length / MiB));
         pull.values[label].push(mibPerSecond(data.length, m.wall));
         pull.cpu[label].push(m.cpu / (data.length / MiB));
       }
     }
     progress(`encryption: push ${fmtList(push.values.Berth)} vs ${fmtList(push.values.reference)} MiB/s, pull ${fmtList(pull.values.Berth)} vs ${fmtList(pull.values.reference)} MiB/s`);
-    return { push, pull };
+    return { push, pull, clientPullCpu, cipherCpu: cipherSecondsPerMiB() };
   } finally {
     client.close();
     live.delete(registry);
     await registry.stop();
   }
+}
+
+function cpuSecondsOfThisProcess(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/**
+ * CPU seconds per MiB that AES-256-GCM decryption of 256 KiB chunks takes through node:crypto on
+ * one core of this machine (best of three passes over 64 MiB): the least any encrypted pull adds.
+ */
+function cipherSecondsPerMiB(): number {
+  const chunk = 256 * KiB;
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const sealer = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = sealer.update(randomBytes(chunk));
+  sealer.final();
+  const tag = sealer.getAuthTag();
+  // The server collects the cipher's output buffers young as it goes; so does this measurement.
+  const garbage = new YoungCollector(4 * MiB);
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const before = cpuSecondsOfThisProcess();
+    for (let i = 0; i < (64 * MiB) / chunk; i++) {
+      const opener = createDecipheriv('aes-256-gcm', key, iv);
+      opener.setAuthTag(tag);
+      opener.update(sealed);
+      opener.final();
+      garbage.add(chunk);
+    }
+    best = Math.min(best, (cpuSecondsOfThisProcess() - before) / 64);
+  }
+  return best;
 }
 
 async function durableWriteMiBs(dir: string, data: Buffer): Promise<number> {
@@ -613,6 +652,17 @@ async function main(): Promise<void> {
   out.push('', header.join('\n'), '', table(shown), '');
   out.push('Encryption at rest (one Berth; the same blobs pushed to and pulled from both repositories in alternating order):', '');
   out.push(table(encryptionRows, ['metric', 'encrypted', 'plaintext']), '');
+  {
+    // Where both pulls are bound by this machine's CPU, the encrypted one cannot beat the ratio
+    // of the work they need, even with nothing besides the cipher added.
+    const server = median(encryption.pull.cpu.reference) * 1000;
+    const client = median(encryption.clientPullCpu.reference) * 1000;
+    const cipher = encryption.cipherCpu * 1000;
+    out.push(
+      `  ceiling of the pull ratio where both pulls are CPU-bound (${cpus().length} CPUs here): (plaintext server ${fmt(server, 2)} + client ${fmt(client, 2)}) / (the same + AES-256-GCM ${fmt(cipher, 2)}) ms/MiB = ${fmt((server + client) / (server + client + cipher), 2)}x`,
+      '',
+    );
+  }
   out.push('Replication (Berth to Berth, both on this machine) beside skopeo copying as much distinct content between the same two registries:', '');
   out.push(
     table(
