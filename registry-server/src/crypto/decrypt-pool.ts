@@ -120,6 +120,8 @@ class WorkerDecryptor implements GroupDecryptor {
   }
 
   open(slot: number, first: number, count: number): Promise<readonly Buffer[]> {
+    // Nothing may touch the slots once closing began: the block may go to another pull.
+    if (this.closing) return Promise.reject(new Error('decryption closed'));
     const { position, length } = groupExtent(first, count, this.plainSize, this.format);
     const { fd } = this.reader;
     if (fd !== undefined) return this.decrypt({ op: 'decrypt', id: this.id, slot, first, count, read: { fd, position, length } });

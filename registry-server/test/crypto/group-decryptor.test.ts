@@ -212,6 +212,21 @@ test('worker threads: close waits for the worker to drop the pull before closing
   await third.close(true);
 });
 
+test('worker threads: a group opened after closing began is refused without reading into the memory', async (t) => {
+  const format = { chunkSize: 16 * KiB };
+  const plain = randomBytes(8 * format.chunkSize);
+  const m = materialFor(format, plain.length);
+  const inner = await memoryReader(await seal(plain, m));
+  let reads = 0;
+  const counted: BlobReader = { size: inner.size, read: (b, l, p) => (reads++, inner.read(b, l, p)), close: inner.close };
+  const d = pool.decryptor(m, counted);
+  const closing = d.close(true);
+  // The sender's read-ahead can still reach open() after its loop ended in an error.
+  await t.throwsAsync(d.open(0, 0, 1), { message: /closed/ });
+  await closing;
+  t.is(reads, 0);
+});
+
 test('a pool of size 0 decrypts inline', async (t) => {
   const reader = await memoryReader(Buffer.alloc(0));
   const inline = new DecryptPool(0).decryptor(materialFor({ chunkSize: 16 * KiB }, 10), reader);
