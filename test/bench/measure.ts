@@ -86,12 +86,21 @@ export async function readMachineCpu(): Promise<MachineCpu> {
   return { busy: busy / userHz, steal: steal / userHz, total: (busy + idle + iowait + steal) / userHz };
 }
 
-/** CPU seconds used by this process and its children that have exited (servers, wrk). */
-export async function readOwnTreeCpuSeconds(): Promise<number> {
+/** Sums fields of /proc/self/stat (indexes counted after the command name), in seconds. */
+async function readOwnStatSeconds(indexes: readonly number[]): Promise<number> {
   const text = await readFile('/proc/self/stat', 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // utime, stime, cutime, cstime
-  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0) / userHz;
+  return indexes.reduce((sum, i) => sum + Number(fields[i] ?? 0), 0) / userHz;
+}
+
+/** CPU seconds used by this process and its children that have exited (servers, wrk). */
+export function readOwnTreeCpuSeconds(): Promise<number> {
+  return readOwnStatSeconds([11, 12, 13, 14]); // utime, stime, cutime, cstime
+}
+
+/** CPU seconds used by this process's children that have exited (curl, after each transfer). */
+export function readChildrenCpuSeconds(): Promise<number> {
+  return readOwnStatSeconds([13, 14]); // cutime, cstime
 }
 
 /** Polls a process's VmRSS (a cross-check for VmHWM, which the kernel keeps exactly). */

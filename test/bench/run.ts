@@ -10,7 +10,7 @@
 // Storage goes under the system temp directory (TMPDIR), so both registries write to the same
 // disk; on machines whose disk throttles sustained writes, push figures depend on it as much as
 // on the registries (TMPDIR=/dev/shm takes the disk out, and with it the cost of fsync).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -20,12 +20,12 @@ import { makeTempDir, onCleanup, runCleanups, runCommand, which } from './childr
 import { curlPull, curlPush, ensureCurl } from './curl.ts';
 import { RegistryClient } from './http-client.ts';
 import { adminAuthorization } from '../support/auth.ts';
-import { median, pool, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds, readProcMemory, RssSampler, runNodeLoad, runWrk, seconds, type LoadOptions, type LoadResult } from './measure.ts';
+import { median, pool, readChildrenCpuSeconds, readMachineCpu, readOwnTreeCpuSeconds, readProcCpuSeconds, readProcMemory, RssSampler, runNodeLoad, runWrk, seconds, type LoadOptions, type LoadResult } from './measure.ts';
 import { fillPseudoRandom, GiB, KiB, MiB, pseudoRandomBuffer, pseudoRandomChunks, randomBlobs, sha256, slices } from './payload.ts';
 import { aptInstall, ensureReferenceRegistry, startReference, type ReferenceBinary } from './reference-registry.ts';
 import { checkBerthBuild, startBerth, type RunningRegistry } from './servers.ts';
 import { replicationLag, type ReplicationPlan } from './replication.ts';
-import { YoungCollector } from '../../registry-server/src/crypto/young-collector.ts';
+import { ChunkOpener, defaultFormat, encryptingStream } from '../../registry-server/src/crypto/chunked-aead.ts';
 
 interface Plan {
   readonly pushBytes: number;
@@ -294,15 +294,15 @@ async function encryptionThroughput(env: Environment): Promise<{ push: Metric; p
     const clientPullCpu = emptySamples();
     for (let run = 0; run < plan.pullRuns; run++) {
       for (const [label, repo] of inTurn(sides, run)) {
-        const [tree, self] = [await readOwnTreeCpuSeconds(), cpuSecondsOfThisProcess()];
+        const curlBefore = await readChildrenCpuSeconds();
         const m = await measured(target, () => curlPull(curl, client, repo, last[label], data.length));
-        clientPullCpu[label].push((await readOwnTreeCpuSeconds() - tree - (cpuSecondsOfThisProcess() - self)) / (data.length / MiB));
+        clientPullCpu[label].push(((await readChildrenCpuSeconds()) - curlBefore) / (data.length / MiB));
         pull.values[label].push(mibPerSecond(data.length, m.wall));
         pull.cpu[label].push(m.cpu / (data.length / MiB));
       }
     }
     progress(`encryption: push ${fmtList(push.values.Berth)} vs ${fmtList(push.values.reference)} MiB/s, pull ${fmtList(pull.values.Berth)} vs ${fmtList(pull.values.reference)} MiB/s`);
-    return { push, pull, clientPullCpu, cipherCpu: cipherSecondsPerMiB() };
+    return { push, pull, clientPullCpu, cipherCpu: await cipherSecondsPerMiB() };
   } finally {
     client.close();
     live.delete(registry);
@@ -310,36 +310,31 @@ async function encryptionThroughput(env: Environment): Promise<{ push: Metric; p
   }
 }
 
-function cpuSecondsOfThisProcess(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
 /**
- * CPU seconds per MiB that AES-256-GCM decryption of 256 KiB chunks takes through node:crypto on
- * one core of this machine (best of three passes over 64 MiB): the least any encrypted pull adds.
+ * CPU seconds per MiB that opening stored chunks takes on one core of this machine: the server's
+ * own ChunkOpener (AES-256-GCM through node:crypto, its output collected young as on the server),
+ * best of three passes over 64 MiB. The least any encrypted pull adds to a plaintext one.
  */
-function cipherSecondsPerMiB(): number {
-  const chunk = 256 * KiB;
+async function cipherSecondsPerMiB(): Promise<number> {
+  const { chunkSize } = defaultFormat;
   const key = randomBytes(32);
-  const iv = randomBytes(12);
-  const sealer = createCipheriv('aes-256-gcm', key, iv);
-  const sealed = sealer.update(randomBytes(chunk));
-  sealer.final();
-  const tag = sealer.getAuthTag();
-  // The server collects the cipher's output buffers young as it goes; so does this measurement.
-  const garbage = new YoungCollector(4 * MiB);
+  const salt = randomBytes(4);
+  const context = Buffer.from('berth-bench');
+  // Two chunks, so the first is an ordinary (not final) one; it is opened again and again.
+  const sealer = encryptingStream(key, salt, context);
+  const parts: Buffer[] = [];
+  sealer.on('data', (b: Buffer) => parts.push(b));
+  const sealed = new Promise<void>((resolve, reject) => sealer.on('end', resolve).on('error', reject));
+  sealer.end(randomBytes(2 * chunkSize));
+  await sealed;
+  const opener = new ChunkOpener(key, salt, context, defaultFormat, 2 * chunkSize);
+  const first = Buffer.concat(parts).subarray(0, opener.storedLength(0));
   let best = Infinity;
   for (let pass = 0; pass < 3; pass++) {
-    const before = cpuSecondsOfThisProcess();
-    for (let i = 0; i < (64 * MiB) / chunk; i++) {
-      const opener = createDecipheriv('aes-256-gcm', key, iv);
-      opener.setAuthTag(tag);
-      opener.update(sealed);
-      opener.final();
-      garbage.add(chunk);
-    }
-    best = Math.min(best, (cpuSecondsOfThisProcess() - before) / 64);
+    const before = process.cpuUsage();
+    for (let i = 0; i < (64 * MiB) / chunkSize; i++) opener.open(0, first);
+    const { user, system } = process.cpuUsage(before);
+    best = Math.min(best, (user + system) / 1e6 / 64);
   }
   return best;
 }
